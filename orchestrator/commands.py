@@ -1,0 +1,96 @@
+"""What `harden plan` and `harden apply` do, between parsing (cli.py) and running (engine.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from orchestrator.engine import Execution, execute
+from orchestrator.errors import HardenError
+from orchestrator.plan import Plan
+from orchestrator.progress import RoleProgress
+from orchestrator.redact import Redactor
+from orchestrator.report import render
+from orchestrator.revisions import RevisionStore
+from orchestrator.roles import ROLES
+from orchestrator.runner import RunResult
+from orchestrator.validation import Environment, validate_environment
+
+EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
+
+
+def _check_roles(env: Environment, roles: tuple[str, ...]) -> None:
+    for role in roles:
+        if role not in ROLES:
+            raise HardenError(f"--role {role}: unknown role (known: {', '.join(ROLES)})")
+        if role not in env.settings.roles:
+            raise HardenError(f"--role {role}: not enabled in {env.name}'s harden.yml")
+
+
+def _write_report(chunks: list[str], output: Path | None) -> None:
+    if output is None:
+        click.echo("\n".join(chunks), nl=False)
+        return
+    for i, chunk in enumerate(chunks, start=1):
+        target = output if i == 1 else output.with_name(f"{output.name}.{i}")
+        target.write_text(chunk)
+        click.echo(f"wrote {target}", err=True)
+
+
+def summary_table(plan: Plan) -> Table:
+    table = Table("role", "host", "ok", "changed", "failed", "unreachable", "skipped", title=plan.summary())
+    for (role, host), c in sorted(plan.counts().items()):
+        table.add_row(
+            role, host, str(c.ok), str(c.changed),
+            f"[red]{c.failed}" if c.failed else "0",
+            f"[red]{c.unreachable}" if c.unreachable else "0",
+            str(c.skipped),
+        )
+    return table
+
+
+def run_plan(
+    env_name: str, roles: tuple[str, ...], limit: str | None, fmt: str, output: Path | None, console: Console
+) -> int:
+    env = validate_environment(env_name)
+    _check_roles(env, roles)
+    with RoleProgress(console, enabled=console.is_terminal) as progress:
+        execution = execute(env, check=True, roles=roles, limit=limit, progress=progress, redactor=Redactor())
+    _write_report(render(execution.plan, fmt), output)
+    return _exit_code(execution)
+
+
+def _exit_code(execution: Execution) -> int:
+    if execution.failed or execution.plan.errors:
+        return EXIT_ERROR
+    return EXIT_CHANGES if execution.plan.changes else EXIT_OK
+
+
+def run_apply(env_name: str, roles: tuple[str, ...], limit: str | None, yes: bool, console: Console) -> int:
+    env = validate_environment(env_name)
+    _check_roles(env, roles)
+    if env.settings.protected and not yes:
+        click.confirm(f"{env.name} is protected. Apply {', '.join(r.name for r in env.roles(roles))}?", abort=True)
+    store = RevisionStore()
+
+    def record(spec_name: str, result: RunResult) -> None:
+        hosts = env.inventory.group_hosts(ROLES[spec_name].group)
+        store.record(
+            env=env.name, role=spec_name, action="apply", hosts=hosts, models=env.role_vars.get(spec_name, {}),
+            result="success" if result.ok else f"failed ({result.status})", history_max=env.settings.history_max,
+        )
+
+    with RoleProgress(console, enabled=True) as progress:
+        execution = execute(
+            env, check=False, roles=roles, limit=limit, progress=progress, redactor=Redactor(),
+            on_role_done=lambda spec, result: record(spec.name, result),
+        )
+    console.print(summary_table(execution.plan))
+    for err in execution.plan.errors:
+        console.print(f"[red]{err.role} {err.host}: {err.task}: {err.message}")
+    if execution.stopped_after:
+        console.print(f"[red]stopped after {execution.stopped_after} failed; later roles were not applied")
+    return EXIT_ERROR if execution.failed else EXIT_OK

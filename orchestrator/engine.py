@@ -1,0 +1,74 @@
+"""Plan and apply: run each selected role's playbook in order and collect the results."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from orchestrator.plan import Plan, redact_plan, results_from_events
+from orchestrator.redact import Redactor
+from orchestrator.roles import RoleSpec
+from orchestrator.runner import RunResult, new_run_dir, run_playbook
+from orchestrator.validation import Environment
+
+
+@dataclass
+class Execution:
+    plan: Plan
+    runs: list[RunResult] = field(default_factory=list)
+    run_dir: Path | None = None
+    stopped_after: str | None = None  # role whose failure stopped an apply
+
+    @property
+    def failed(self) -> bool:
+        return any(not r.ok for r in self.runs)
+
+
+class ProgressHook:
+    """What the engine tells the display: a role starts, an event arrives, a role ends."""
+
+    def start_role(self, role: str, hosts: int) -> None: ...
+    def finish_role(self, ok: bool) -> None: ...
+    def __call__(self, event: dict[str, Any]) -> None: ...
+
+
+def execute(
+    env: Environment,
+    *,
+    check: bool,
+    roles: tuple[str, ...] = (),
+    limit: str | None = None,
+    progress: ProgressHook | None = None,
+    redactor: Redactor | None = None,
+    on_role_done: Callable[[RoleSpec, RunResult], None] | None = None,
+) -> Execution:
+    hook = progress or ProgressHook()
+    selected = env.roles(roles)
+    run_dir = new_run_dir(env.name, "plan" if check else "apply")
+    execution = Execution(plan=Plan(env=env.name), run_dir=run_dir)
+    for spec in selected:
+        hosts = env.inventory.group_hosts(spec.group)
+        hook.start_role(spec.name, len(hosts))
+        result = run_playbook(
+            run_dir=run_dir,
+            role=spec.name,
+            playbook=spec.playbook,
+            inventory=env.inventory.path,
+            check=check,
+            limit=limit,
+            forks=env.settings.forks,
+            on_event=hook,
+        )
+        hook.finish_role(result.ok)
+        execution.runs.append(result)
+        execution.plan.results.extend(results_from_events(spec.name, result.events))
+        if on_role_done is not None:
+            on_role_done(spec, result)
+        if not check and not result.ok:
+            execution.stopped_after = spec.name
+            break
+    if redactor is not None:
+        execution.plan = redact_plan(execution.plan, redactor)
+    return execution

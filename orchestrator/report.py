@@ -1,0 +1,112 @@
+"""Render a plan as text, markdown (PR comments, split into self-contained chunks) or JSON."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from orchestrator.paths import TEMPLATES_DIR
+from orchestrator.plan import Plan, TaskResult, plan_to_json
+
+MARKDOWN_CHUNK_LIMIT = 65_000
+_TRUNCATION_NOTE = "\n... (diff truncated: {omitted} more lines; run `harden plan` locally for all of it)"
+
+_jinja = Environment(
+    loader=FileSystemLoader(str(TEMPLATES_DIR)),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+    autoescape=False,
+)
+
+
+def render_text(plan: Plan) -> str:
+    lines = [f"Plan for {plan.env}: {plan.summary()}"]
+    for role in sorted({r.role for r in plan.results}):
+        role_results = [r for r in plan.results if r.role == role and r.status in ("changed", "failed", "unreachable")]
+        if not role_results:
+            lines.append(f"\n== {role}: no changes")
+            continue
+        lines.append(f"\n== {role}")
+        for r in role_results:
+            marker = "~" if r.status == "changed" else "!"
+            lines.append(f"  {marker} {r.host}: {r.task} [{r.status}]" + (f": {r.message}" if r.message else ""))
+            lines.extend("      " + d for d in r.diff.splitlines())
+    return "\n".join(lines) + "\n"
+
+
+def _role_section(role: str, changes: Sequence[TaskResult], errors: Sequence[TaskResult], part: int = 0) -> str:
+    hosts = sorted({r.host for r in [*changes, *errors]})
+    return _jinja.get_template("plan_role.md.j2").render(
+        role=role, changes=changes, errors=errors, hosts=hosts, part=part
+    )
+
+
+def _fit_diff(result: TaskResult, budget: int) -> TaskResult:
+    """Shorten one task's diff so that its section fits in a chunk on its own."""
+    if len(result.diff) <= budget:
+        return result
+    kept: list[str] = []
+    size = 0
+    lines = result.diff.splitlines()
+    for line in lines:
+        if size + len(line) + 1 > budget:
+            break
+        kept.append(line)
+        size += len(line) + 1
+    diff = "\n".join(kept) + _TRUNCATION_NOTE.format(omitted=len(lines) - len(kept))
+    return TaskResult(**{**result.__dict__, "diff": diff})
+
+
+def _role_sections(plan: Plan, budget: int) -> list[str]:
+    """Markdown sections, one per role, split by task when a role alone exceeds the budget."""
+    sections: list[str] = []
+    for role in sorted({r.role for r in plan.results}):
+        changes = [r for r in plan.results if r.role == role and r.status == "changed"]
+        errors = [r for r in plan.results if r.role == role and r.status in ("failed", "unreachable")]
+        if not changes and not errors:
+            continue
+        whole = _role_section(role, changes, errors)
+        if len(whole) <= budget:
+            sections.append(whole)
+            continue
+        part, current_changes, current_errors = 1, [], list(errors)
+        for change in changes:
+            change = _fit_diff(change, budget - 2_000)
+            if current_changes and len(_role_section(role, [*current_changes, change], current_errors, part)) > budget:
+                sections.append(_role_section(role, current_changes, current_errors, part))
+                part, current_changes, current_errors = part + 1, [], []
+            current_changes.append(change)
+        sections.append(_role_section(role, current_changes, current_errors, part))
+    return sections
+
+
+def render_markdown(plan: Plan, limit: int = MARKDOWN_CHUNK_LIMIT) -> list[str]:
+    """Chunks under ``limit`` characters, each a complete comment with its own header."""
+    header_budget = 400
+    sections = _role_sections(plan, limit - header_budget)
+    if not sections:
+        sections = ["No changes. Infrastructure matches the configuration.\n"]
+    groups: list[list[str]] = [[]]
+    for section in sections:
+        if groups[-1] and sum(map(len, groups[-1])) + len(section) > limit - header_budget:
+            groups.append([])
+        groups[-1].append(section)
+    total = len(groups)
+    return [
+        _jinja.get_template("plan_header.md.j2").render(
+            env=plan.env, summary=plan.summary(), index=i, total=total
+        )
+        + "\n".join(group)
+        for i, group in enumerate(groups, start=1)
+    ]
+
+
+def render(plan: Plan, fmt: str) -> list[str]:
+    if fmt == "markdown":
+        return render_markdown(plan)
+    if fmt == "json":
+        return [plan_to_json(plan) + "\n"]
+    return [render_text(plan)]

@@ -1,0 +1,152 @@
+"""Revisions: one record per role per apply, kept in SQLite under .harden/ (see the rollback docs)."""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import json
+import sqlite3
+import subprocess
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from orchestrator.codegen import is_secret
+from orchestrator.paths import REPO_ROOT, STATE_DIR
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS revisions (
+    env TEXT NOT NULL,
+    role TEXT NOT NULL,
+    number INTEGER NOT NULL,
+    created_at REAL NOT NULL,
+    user TEXT NOT NULL,
+    git_commit TEXT NOT NULL,
+    git_dirty INTEGER NOT NULL,
+    action TEXT NOT NULL,
+    hosts TEXT NOT NULL,
+    vars_digest TEXT NOT NULL,
+    vars_json TEXT NOT NULL,
+    result TEXT NOT NULL,
+    backups TEXT NOT NULL,
+    PRIMARY KEY (env, role, number)
+)
+"""
+
+
+@dataclass(frozen=True)
+class Revision:
+    env: str
+    role: str
+    number: int
+    created_at: float
+    user: str
+    git_commit: str
+    git_dirty: bool
+    action: str
+    hosts: list[str]
+    vars_digest: str
+    vars_json: str
+    result: str
+    backups: dict[str, str]
+
+
+def git_state(repo: Path = REPO_ROOT) -> tuple[str, bool]:
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = bool(
+            subprocess.run(
+                ["git", "-C", str(repo), "status", "--porcelain", "--untracked-files=no"],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout.strip()
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown", True
+    return commit, dirty
+
+
+def public_vars(models: Mapping[str, BaseModel]) -> dict[str, dict[str, Any]]:
+    """Each host's role variables with every secret field left out."""
+    out: dict[str, dict[str, Any]] = {}
+    for host, model in sorted(models.items()):
+        fields = type(model).model_fields
+        out[host] = {k: v for k, v in model.model_dump(mode="json").items() if not is_secret(fields[k])}
+    return out
+
+
+def vars_digest(public: Mapping[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(public, sort_keys=True).encode()).hexdigest()
+
+
+class RevisionStore:
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path or STATE_DIR / "revisions.db"
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self.path)
+        self._db.execute(SCHEMA)
+
+    def record(
+        self,
+        *,
+        env: str,
+        role: str,
+        action: str,
+        hosts: list[str],
+        models: Mapping[str, BaseModel],
+        result: str,
+        backups: Mapping[str, str] | None = None,
+        history_max: int = 10,
+    ) -> Revision:
+        commit, dirty = git_state()
+        public = public_vars(models)
+        with self._db:
+            (last,) = self._db.execute(
+                "SELECT COALESCE(MAX(number), 0) FROM revisions WHERE env=? AND role=?", (env, role)
+            ).fetchone()
+            rev = Revision(
+                env=env,
+                role=role,
+                number=int(last) + 1,
+                created_at=time.time(),
+                user=getpass.getuser(),
+                git_commit=commit,
+                git_dirty=dirty,
+                action=action,
+                hosts=sorted(hosts),
+                vars_digest=vars_digest(public),
+                vars_json=json.dumps(public, sort_keys=True),
+                result=result,
+                backups=dict(backups or {}),
+            )
+            self._db.execute(
+                "INSERT INTO revisions VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    rev.env, rev.role, rev.number, rev.created_at, rev.user, rev.git_commit, int(rev.git_dirty),
+                    rev.action, json.dumps(rev.hosts), rev.vars_digest, rev.vars_json, rev.result,
+                    json.dumps(rev.backups),
+                ),
+            )
+            self._db.execute(
+                "DELETE FROM revisions WHERE env=? AND role=? AND number <= ?", (env, role, rev.number - history_max)
+            )
+        return rev
+
+    def history(self, env: str, role: str | None = None) -> list[Revision]:
+        query = "SELECT * FROM revisions WHERE env=?" + (" AND role=?" if role else "") + " ORDER BY role, number"
+        rows = self._db.execute(query, (env, role) if role else (env,)).fetchall()
+        return [
+            Revision(
+                env=r[0], role=r[1], number=r[2], created_at=r[3], user=r[4], git_commit=r[5],
+                git_dirty=bool(r[6]), action=r[7], hosts=json.loads(r[8]), vars_digest=r[9], vars_json=r[10],
+                result=r[11], backups=json.loads(r[12]),
+            )
+            for r in rows
+        ]

@@ -1,0 +1,113 @@
+"""Run one role's playbook through ansible-runner's Python API.
+
+Run artifacts go under ``.harden/runs/<run-id>/`` (mode 0700). Nothing secret is passed through
+``extravars`` or ``envvars``: ansible-runner writes both to disk (``env/`` and the ``command``
+artifact). Secrets reach Ansible only through :mod:`orchestrator.secret_channel`.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from orchestrator.paths import ANSIBLE_CFG, REPO_ROOT, ROLES_DIR, RUNS_DIR, STATE_DIR
+
+Event = dict[str, Any]
+EventHandler = Callable[[Event], None]
+
+
+@dataclass
+class RunResult:
+    role: str
+    status: str
+    rc: int
+    artifact_dir: Path
+    events: list[Event] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.rc == 0 and self.status == "successful"
+
+
+def new_run_dir(env: str, action: str) -> Path:
+    """A fresh private data directory for one harden command, mode 0700."""
+    for parent in (STATE_DIR, RUNS_DIR):
+        parent.mkdir(mode=0o700, exist_ok=True)
+        os.chmod(parent, 0o700)
+    run_id = f"{time.strftime('%Y%m%dT%H%M%S')}-{env}-{action}-{secrets.token_hex(3)}"
+    path = RUNS_DIR / run_id
+    path.mkdir(mode=0o700)
+    return path
+
+
+def ansible_environment(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    bin_dir = str(Path(sys.executable).parent)
+    path = os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin")
+    env = {
+        "PATH": path if bin_dir in path.split(os.pathsep) else f"{bin_dir}{os.pathsep}{path}",
+        "ANSIBLE_CONFIG": str(ANSIBLE_CFG),
+        "ANSIBLE_ROLES_PATH": str(ROLES_DIR),
+        "ANSIBLE_CACHE_PLUGIN_CONNECTION": str(STATE_DIR / "facts"),
+        "ANSIBLE_LOCAL_TEMP": str(STATE_DIR / "tmp"),
+        "ANSIBLE_FILTER_PLUGINS": str(REPO_ROOT / "plugins" / "filter"),
+        "ANSIBLE_LOOKUP_PLUGINS": str(REPO_ROOT / "plugins" / "lookup"),
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_FORCE_COLOR": "0",
+    }
+    if extra:
+        env.update(extra)
+    return env
+
+
+def run_playbook(
+    *,
+    run_dir: Path,
+    role: str,
+    playbook: str,
+    inventory: Path,
+    check: bool,
+    limit: str | None,
+    forks: int,
+    extravars: Mapping[str, Any] | None = None,
+    envvars: Mapping[str, str] | None = None,
+    on_event: EventHandler | None = None,
+) -> RunResult:
+    import ansible_runner  # imported lazily: it is slow to import and validate never needs it
+
+    events: list[Event] = []
+
+    def handle(event: Event) -> bool:
+        events.append(event)
+        if on_event is not None:
+            on_event(event)
+        return True
+
+    cmdline = "--check --diff" if check else "--diff"
+    runner = ansible_runner.run(
+        private_data_dir=str(run_dir),
+        ident=role,
+        playbook=playbook,
+        inventory=str(inventory),
+        cmdline=cmdline,
+        limit=limit,
+        forks=forks,
+        extravars=dict(extravars or {}),
+        envvars=ansible_environment(envvars),
+        event_handler=handle,
+        quiet=True,
+        json_mode=False,
+        project_dir=str(REPO_ROOT),
+    )
+    return RunResult(
+        role=role,
+        status=str(runner.status),
+        rc=int(runner.rc if runner.rc is not None else 1),
+        artifact_dir=Path(runner.config.artifact_dir),
+        events=events,
+    )

@@ -1,0 +1,162 @@
+"""Validate an environment against the role models before any host is touched."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from orchestrator.errors import ConfigError, ConfigIssue
+from orchestrator.inventory import Inventory, SourcedValue, load_inventory, load_yaml
+from orchestrator.models.environment import EnvironmentSettings
+from orchestrator.paths import display_path
+from orchestrator.roles import ROLES, RoleSpec, role_for_variable
+
+SETTINGS_FILE = "harden.yml"
+SECRET_NAME_RE = re.compile(r"(password|passwd|secret|token|api_?key|private_?key|passphrase|_pass$)", re.I)
+# Connection variables Ansible itself understands; anything else must belong to a role.
+ANSIBLE_VARS_RE = re.compile(r"^ansible_[a-z0-9_]+$")
+
+
+@dataclass(frozen=True)
+class Environment:
+    """A validated environment: its inventory, its settings and each role's variables per host."""
+
+    inventory: Inventory
+    settings: EnvironmentSettings
+    role_vars: dict[str, dict[str, BaseModel]]  # role -> host -> validated model
+
+    @property
+    def name(self) -> str:
+        return self.inventory.name
+
+    def roles(self, selected: tuple[str, ...] = ()) -> list[RoleSpec]:
+        wanted = [r for r in self.settings.roles if not selected or r in selected]
+        return [ROLES[r] for r in wanted]
+
+
+def _loc_to_key(loc: tuple[int | str, ...]) -> str:
+    key = ""
+    for part in loc:
+        key += f"[{part}]" if isinstance(part, int) else (f".{part}" if key else str(part))
+    return key
+
+
+def _message(err: Any) -> str:
+    msg = str(err["msg"])
+    if err["type"] == "extra_forbidden":
+        return "unknown key"
+    if err["type"] == "missing":
+        return "required key is missing"
+    return msg.removeprefix("Value error, ")
+
+
+def load_settings(inv: Inventory) -> EnvironmentSettings:
+    path = inv.path / SETTINGS_FILE
+    source = display_path(path)
+    if not path.is_file():
+        raise ConfigError([ConfigIssue(source, "(file)", "missing: every environment declares its roles here")])
+    data = load_yaml(path) or {}
+    try:
+        return EnvironmentSettings.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(
+            [ConfigIssue(source, _loc_to_key(e["loc"]) or "(top level)", _message(e)) for e in exc.errors()]
+        ) from None
+
+
+def _is_literal_secret(value: Any) -> bool:
+    return isinstance(value, str | int) and not isinstance(value, bool) and str(value) != "" and not (
+        isinstance(value, str) and (value.startswith("vault:") or "lookup(" in value)
+    )
+
+
+def _scan_literal_secrets(name: str, value: Any, source: str, trail: str) -> list[ConfigIssue]:
+    """Any value under a secret-looking key must be a Vault reference or a generate spec."""
+    issues: list[ConfigIssue] = []
+    if isinstance(value, dict):
+        if SECRET_NAME_RE.search(name) and ("generate" in value or "vault" in value):
+            return issues
+        for k, v in value.items():
+            issues += _scan_literal_secrets(str(k), v, source, f"{trail}.{k}")
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            issues += _scan_literal_secrets(name, v, source, f"{trail}[{i}]")
+    elif SECRET_NAME_RE.search(name) and _is_literal_secret(value):
+        issues.append(
+            ConfigIssue(source, trail, "literal secret in the inventory; use a 'vault:' reference or generate")
+        )
+    return issues
+
+
+def _check_variable_names(inv: Inventory, settings: EnvironmentSettings) -> list[ConfigIssue]:
+    issues: list[ConfigIssue] = []
+    for name, sourced in inv.all_var_sources():
+        issues += _scan_literal_secrets(name, sourced.value, sourced.file, name)
+        if ANSIBLE_VARS_RE.match(name):
+            continue
+        spec = role_for_variable(name)
+        if spec is None:
+            issues.append(ConfigIssue(sourced.file, name, "unknown variable: not an ansible_* or role variable"))
+        elif name not in spec.model.model_fields:
+            issues.append(ConfigIssue(sourced.file, name, f"unknown key for role {spec.name}"))
+        elif spec.name not in settings.roles:
+            issues.append(
+                ConfigIssue(sourced.file, name, f"role {spec.name} is not enabled in {SETTINGS_FILE} roles")
+            )
+    return issues
+
+
+def _validate_role(
+    inv: Inventory, spec: RoleSpec, settings_file: str
+) -> tuple[dict[str, BaseModel], list[ConfigIssue]]:
+    hosts = inv.group_hosts(spec.group)
+    if not hosts:
+        return {}, [ConfigIssue(settings_file, "roles", f"role {spec.name} needs hosts in group {spec.group!r}")]
+    issues: list[ConfigIssue] = []
+    models: dict[str, BaseModel] = {}
+    for host in hosts:
+        effective = inv.effective_vars(host)
+        own: dict[str, SourcedValue] = {
+            k: v for k, v in effective.items() if k.startswith(spec.prefix) and k in spec.model.model_fields
+        }
+        values = {k: v.value for k, v in own.items()}
+        try:
+            models[host] = spec.model.model_validate(values)
+        except ValidationError as exc:
+            for err in exc.errors():
+                ctx = err.get("ctx") or {}
+                key = str(ctx.get("key") or _loc_to_key(err["loc"]))
+                top = key.split(".")[0].split("[")[0]
+                source = own[top].file if top in own else _default_source(inv, spec)
+                issues.append(ConfigIssue(source, key, _message(err)))
+            continue
+        if spec.topology:
+            for key, message in spec.topology(inv, values):
+                source = own[key].file if key in own else display_path(inv.path / "hosts.yml")
+                issues.append(ConfigIssue(source, key, message))
+    return models, issues
+
+
+def _default_source(inv: Inventory, spec: RoleSpec) -> str:
+    return display_path(inv.path / "group_vars" / f"{spec.group}.yml")
+
+
+def validate_environment(env: str) -> Environment:
+    """Load and validate; raise ConfigError listing every problem found."""
+    inv = load_inventory(env)
+    settings = load_settings(inv)
+    settings_file = display_path(inv.path / SETTINGS_FILE)
+    issues = _check_variable_names(inv, settings)
+    role_vars: dict[str, dict[str, BaseModel]] = {}
+    for role in settings.roles:
+        spec = ROLES[role]
+        if not spec.exists:
+            issues.append(ConfigIssue(settings_file, "roles", f"role {role} is not implemented in roles/ yet"))
+        role_vars[role], role_issues = _validate_role(inv, spec, settings_file)
+        issues += role_issues
+    if issues:
+        raise ConfigError(issues)
+    return Environment(inventory=inv, settings=settings, role_vars=role_vars)
