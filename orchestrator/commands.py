@@ -44,7 +44,10 @@ def summary_table(plan: Plan) -> Table:
     table = Table("role", "host", "ok", "changed", "failed", "unreachable", "skipped", title=plan.summary())
     for (role, host), c in sorted(plan.counts().items()):
         table.add_row(
-            role, host, str(c.ok), str(c.changed),
+            role,
+            host,
+            str(c.ok),
+            str(c.changed),
             f"[red]{c.failed}" if c.failed else "0",
             f"[red]{c.unreachable}" if c.unreachable else "0",
             str(c.skipped),
@@ -79,13 +82,23 @@ def run_apply(env_name: str, roles: tuple[str, ...], limit: str | None, yes: boo
     def record(spec_name: str, result: RunResult) -> None:
         hosts = env.inventory.group_hosts(ROLES[spec_name].group)
         store.record(
-            env=env.name, role=spec_name, action="apply", hosts=hosts, models=env.role_vars.get(spec_name, {}),
-            result="success" if result.ok else f"failed ({result.status})", history_max=env.settings.history_max,
+            env=env.name,
+            role=spec_name,
+            action="apply",
+            hosts=hosts,
+            models=env.role_vars.get(spec_name, {}),
+            result="success" if result.ok else f"failed ({result.status})",
+            history_max=env.settings.history_max,
         )
 
     with RoleProgress(console, enabled=True) as progress:
         execution = execute(
-            env, check=False, roles=roles, limit=limit, progress=progress, redactor=Redactor(),
+            env,
+            check=False,
+            roles=roles,
+            limit=limit,
+            progress=progress,
+            redactor=Redactor(),
             on_role_done=lambda spec, result: record(spec.name, result),
         )
     console.print(summary_table(execution.plan))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from orchestrator.plan import Plan, redact_plan, results_from_events
 from orchestrator.redact import Redactor
@@ -26,12 +26,23 @@ class Execution:
         return any(not r.ok for r in self.runs)
 
 
-class ProgressHook:
+class ProgressHook(Protocol):
     """What the engine tells the display: a role starts, an event arrives, a role ends."""
 
     def start_role(self, role: str, hosts: int) -> None: ...
     def finish_role(self, ok: bool) -> None: ...
     def __call__(self, event: dict[str, Any]) -> None: ...
+
+
+class _Silent:
+    def start_role(self, role: str, hosts: int) -> None:
+        pass
+
+    def finish_role(self, ok: bool) -> None:
+        pass
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        pass
 
 
 def execute(
@@ -44,7 +55,7 @@ def execute(
     redactor: Redactor | None = None,
     on_role_done: Callable[[RoleSpec, RunResult], None] | None = None,
 ) -> Execution:
-    hook = progress or ProgressHook()
+    hook: ProgressHook = progress or _Silent()
     selected = env.roles(roles)
     run_dir = new_run_dir(env.name, "plan" if check else "apply")
     execution = Execution(plan=Plan(env=env.name), run_dir=run_dir)

@@ -138,9 +138,7 @@ def load_inventory(env: str) -> Inventory:
     return inv
 
 
-def _parse_group(
-    inv: Inventory, name: str, body: Any, parent: str | None, source: str, trail: str
-) -> None:
+def _parse_group(inv: Inventory, name: str, body: Any, parent: str | None, source: str, trail: str) -> None:
     if not isinstance(body, dict):
         raise ConfigError([ConfigIssue(source, trail, "a group must be a mapping")])
     unknown = set(body) - {"hosts", "children", "vars"}

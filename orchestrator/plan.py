@@ -82,8 +82,11 @@ def _as_text(value: Any) -> str:
     return yaml.safe_dump(value, sort_keys=True, default_flow_style=False)
 
 
-def render_diff(diff: Any) -> str:
-    """Ansible's diff results (dict or list of dicts) as one unified diff text."""
+def render_diff(diff: Any, target: str | None = None) -> str:
+    """Ansible's diff results (dict or list of dicts) as one unified diff text.
+
+    ``target`` (the task's dest or path) names both sides when Ansible's own headers do not.
+    """
     parts: list[str] = []
     for item in diff if isinstance(diff, list) else [diff]:
         if not isinstance(item, dict):
@@ -96,10 +99,13 @@ def render_diff(diff: Any) -> str:
         before, after = _as_text(item.get("before")), _as_text(item.get("after"))
         if before == after:
             continue
-        from_header = str(item.get("before_header", "before"))
-        to_header = str(item.get("after_header", "after"))
+        from_header = str(item.get("before_header") or target or "before")
+        to_header = str(item.get("after_header") or target or "after")
         if "/ansible-local-" in to_header or "/ansible-tmp-" in to_header:
-            to_header = from_header  # a rendered template's temporary file: name the destination
+            # a rendered template's temporary file: name the destination, else the template
+            to_header = target or f"after (rendered from {to_header.rsplit('/', 1)[-1]})"
+        if from_header == "before" and target:
+            from_header = target
         lines = difflib.unified_diff(
             before.splitlines(keepends=True),
             after.splitlines(keepends=True),
@@ -136,7 +142,7 @@ def results_from_events(role: str, events: Iterable[dict[str, Any]]) -> list[Tas
                 task=str(data.get("task", "?")),
                 action=str(data.get("task_action", "")),
                 status=kind,
-                diff=render_diff(res.get("diff")) if kind == "changed" else "",
+                diff=render_diff(res.get("diff"), res.get("dest") or res.get("path")) if kind == "changed" else "",
                 message=_message(res) if kind in ("failed", "unreachable") else "",
             )
         )

@@ -36,6 +36,4 @@ class Redactor:
         for secret in self._secrets:
             text = text.replace(secret, MASK)
         text = _URL_CRED_RE.sub(lambda m: m.group("scheme") + MASK, text)
-        return _PAIR_RE.sub(
-            lambda m: m.group("key") + (m.group("value") if m.group("value") == MASK else MASK), text
-        )
+        return _PAIR_RE.sub(lambda m: m.group("key") + (m.group("value") if m.group("value") == MASK else MASK), text)

@@ -72,7 +72,9 @@ def _role_sections(plan: Plan, budget: int) -> list[str]:
         if len(whole) <= budget:
             sections.append(whole)
             continue
-        part, current_changes, current_errors = 1, [], list(errors)
+        part = 1
+        current_changes: list[TaskResult] = []
+        current_errors = list(errors)
         for change in changes:
             change = _fit_diff(change, budget - 2_000)
             if current_changes and len(_role_section(role, [*current_changes, change], current_errors, part)) > budget:
@@ -96,9 +98,7 @@ def render_markdown(plan: Plan, limit: int = MARKDOWN_CHUNK_LIMIT) -> list[str]:
         groups[-1].append(section)
     total = len(groups)
     return [
-        _jinja.get_template("plan_header.md.j2").render(
-            env=plan.env, summary=plan.summary(), index=i, total=total
-        )
+        _jinja.get_template("plan_header.md.j2").render(env=plan.env, summary=plan.summary(), index=i, total=total)
         + "\n".join(group)
         for i, group in enumerate(groups, start=1)
     ]

@@ -129,8 +129,18 @@ class RevisionStore:
             self._db.execute(
                 "INSERT INTO revisions VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
-                    rev.env, rev.role, rev.number, rev.created_at, rev.user, rev.git_commit, int(rev.git_dirty),
-                    rev.action, json.dumps(rev.hosts), rev.vars_digest, rev.vars_json, rev.result,
+                    rev.env,
+                    rev.role,
+                    rev.number,
+                    rev.created_at,
+                    rev.user,
+                    rev.git_commit,
+                    int(rev.git_dirty),
+                    rev.action,
+                    json.dumps(rev.hosts),
+                    rev.vars_digest,
+                    rev.vars_json,
+                    rev.result,
                     json.dumps(rev.backups),
                 ),
             )
@@ -144,9 +154,19 @@ class RevisionStore:
         rows = self._db.execute(query, (env, role) if role else (env,)).fetchall()
         return [
             Revision(
-                env=r[0], role=r[1], number=r[2], created_at=r[3], user=r[4], git_commit=r[5],
-                git_dirty=bool(r[6]), action=r[7], hosts=json.loads(r[8]), vars_digest=r[9], vars_json=r[10],
-                result=r[11], backups=json.loads(r[12]),
+                env=r[0],
+                role=r[1],
+                number=r[2],
+                created_at=r[3],
+                user=r[4],
+                git_commit=r[5],
+                git_dirty=bool(r[6]),
+                action=r[7],
+                hosts=json.loads(r[8]),
+                vars_digest=r[9],
+                vars_json=r[10],
+                result=r[11],
+                backups=json.loads(r[12]),
             )
             for r in rows
         ]

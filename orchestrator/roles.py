@@ -63,9 +63,7 @@ def _redis_topology(inv: Inventory, values: Mapping[str, Any]) -> list[TopologyI
     replicas = max(len(data) - 1, 0)
     min_write = values.get("redis_sentinel_min_replicas_to_write", 1)
     if isinstance(min_write, int) and min_write > replicas:
-        issues.append(
-            ("redis_sentinel_min_replicas_to_write", f"{min_write} is more than the {replicas} replicas")
-        )
+        issues.append(("redis_sentinel_min_replicas_to_write", f"{min_write} is more than the {replicas} replicas"))
     return issues
 
 
@@ -85,9 +83,7 @@ ROLES: dict[str, RoleSpec] = {
     for spec in (
         RoleSpec("baseline", BaselineVars, "all", "host baseline: packages, journald, sshd"),
         RoleSpec("vault", VaultVars, "vault", "OpenBao/Vault raft cluster, TLS, audit, AppRoles", _vault_topology),
-        RoleSpec(
-            "postgres_ha", PostgresHaVars, "postgres", "PostgreSQL + Patroni + etcd failover", _postgres_topology
-        ),
+        RoleSpec("postgres_ha", PostgresHaVars, "postgres", "PostgreSQL + Patroni + etcd failover", _postgres_topology),
         RoleSpec("redis_sentinel", RedisSentinelVars, "redis", "Redis with Sentinel failover", _redis_topology),
     )
 }

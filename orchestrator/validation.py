@@ -68,8 +68,11 @@ def load_settings(inv: Inventory) -> EnvironmentSettings:
 
 
 def _is_literal_secret(value: Any) -> bool:
-    return isinstance(value, str | int) and not isinstance(value, bool) and str(value) != "" and not (
-        isinstance(value, str) and (value.startswith("vault:") or "lookup(" in value)
+    return (
+        isinstance(value, str | int)
+        and not isinstance(value, bool)
+        and str(value) != ""
+        and not (isinstance(value, str) and (value.startswith("vault:") or "lookup(" in value))
     )
 
 
@@ -94,18 +97,18 @@ def _scan_literal_secrets(name: str, value: Any, source: str, trail: str) -> lis
 def _check_variable_names(inv: Inventory, settings: EnvironmentSettings) -> list[ConfigIssue]:
     issues: list[ConfigIssue] = []
     for name, sourced in inv.all_var_sources():
-        issues += _scan_literal_secrets(name, sourced.value, sourced.file, name)
+        spec = role_for_variable(name)
+        if spec is None or name not in spec.model.model_fields:
+            # role fields are checked by their model, which knows which of them are secrets
+            issues += _scan_literal_secrets(name, sourced.value, sourced.file, name)
         if ANSIBLE_VARS_RE.match(name):
             continue
-        spec = role_for_variable(name)
         if spec is None:
             issues.append(ConfigIssue(sourced.file, name, "unknown variable: not an ansible_* or role variable"))
         elif name not in spec.model.model_fields:
             issues.append(ConfigIssue(sourced.file, name, f"unknown key for role {spec.name}"))
         elif spec.name not in settings.roles:
-            issues.append(
-                ConfigIssue(sourced.file, name, f"role {spec.name} is not enabled in {SETTINGS_FILE} roles")
-            )
+            issues.append(ConfigIssue(sourced.file, name, f"role {spec.name} is not enabled in {SETTINGS_FILE} roles"))
     return issues
 
 
@@ -135,7 +138,12 @@ def _validate_role(
             continue
         if spec.topology:
             for key, message in spec.topology(inv, values):
-                source = own[key].file if key in own else display_path(inv.path / "hosts.yml")
+                if key in own:
+                    source = own[key].file
+                elif key.startswith("groups."):
+                    source = display_path(inv.path / "hosts.yml")
+                else:  # a default: name the file where the override belongs
+                    source = _default_source(inv, spec)
                 issues.append(ConfigIssue(source, key, message))
     return models, issues
 

@@ -23,8 +23,16 @@ CGROUP_HIERARCHIES = ("systemd", "unified")
 SUITE = "bookworm"
 # The base image: what debootstrap installs. Changing this list rebuilds the cached image.
 BASE_PACKAGES = (
-    "systemd", "systemd-sysv", "dbus", "openssh-server", "python3", "python3-apt", "sudo",
-    "iproute2", "ca-certificates", "procps",
+    "systemd",
+    "systemd-sysv",
+    "dbus",
+    "openssh-server",
+    "python3",
+    "python3-apt",
+    "sudo",
+    "iproute2",
+    "ca-certificates",
+    "procps",
 )
 IMAGE_FORMAT = 3  # bump when the image customisation itself changes
 
@@ -112,7 +120,9 @@ class LabConfig:
         for h in self.hosts:
             if h.name == name or h.address == name:
                 return h
-        raise ConfigError([ConfigIssue(self.env, name, f"no such lab host (known: {', '.join(h.name for h in self.hosts)})")])
+        raise ConfigError(
+            [ConfigIssue(self.env, name, f"no such lab host (known: {', '.join(h.name for h in self.hosts)})")]
+        )
 
 
 def load_lab_config(env: str) -> LabConfig:
@@ -133,7 +143,9 @@ def load_lab_config(env: str) -> LabConfig:
     for index, name in enumerate(inv.hosts):
         sourced = inv.host_vars[name].get("ansible_host")
         if sourced is None:
-            issues.append(ConfigIssue(display_path(inv.path / "hosts.yml"), f"{name}.ansible_host", "lab hosts need an address"))
+            issues.append(
+                ConfigIssue(display_path(inv.path / "hosts.yml"), f"{name}.ansible_host", "lab hosts need an address")
+            )
             continue
         if ipaddress.ip_address(str(sourced.value)) not in network:
             issues.append(ConfigIssue(sourced.file, f"{name}.ansible_host", f"not inside the lab network {network}"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shutil
@@ -32,10 +33,17 @@ def mount_overlay(config: LabConfig, host: LabHost, image: Path) -> Path:
     for d in (upper, work, merged):
         d.mkdir(parents=True, exist_ok=True)
     if not is_mounted(merged):
-        run([
-            "mount", "-t", "overlay", "overlay", "-o",
-            f"lowerdir={image},upperdir={upper},workdir={work}", str(merged),
-        ])
+        run(
+            [
+                "mount",
+                "-t",
+                "overlay",
+                "overlay",
+                "-o",
+                f"lowerdir={image},upperdir={upper},workdir={work}",
+                str(merged),
+            ]
+        )
     return merged
 
 
@@ -99,14 +107,28 @@ def boot(config: LabConfig, host: LabHost) -> int:
         config.cgroup(hierarchy, host).mkdir(parents=True, exist_ok=True)
     log = (config.host_dir(host) / "console.log").open("ab")
     cmd = [
-        "systemd-nspawn", "-D", str(config.merged(host)), "-b", "-M", host.slug,
-        "--register=no", "--keep-unit", f"--network-namespace-path=/run/netns/{config.netns(host)}",
-        "--console=read-only", "--link-journal=no", "--resolv-conf=off", "--timezone=off",
+        "systemd-nspawn",
+        "-D",
+        str(config.merged(host)),
+        "-b",
+        "-M",
+        host.slug,
+        "--register=no",
+        "--keep-unit",
+        f"--network-namespace-path=/run/netns/{config.netns(host)}",
+        "--console=read-only",
+        "--link-journal=no",
+        "--resolv-conf=off",
+        "--timezone=off",
         f"--bind={config.apt_socket_dir}:{GUEST_APT_DIR}",
     ]
     proc = subprocess.Popen(
-        cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        preexec_fn=lambda: _join_cgroups(config, host),  # noqa: PLW1509 - must run between fork and exec
+        cmd,
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        preexec_fn=lambda: _join_cgroups(config, host),
     )
     log.close()
     return proc.pid
@@ -149,10 +171,8 @@ def stop(config: LabConfig, host: LabHost, pid: int | None, timeout: float = 10.
         if not left:
             break
         for p in left:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(p, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         time.sleep(0.1)
     else:
         raise HardenError(f"{host.name}: processes survive SIGKILL: {sorted(cgroup_pids(config, host))}")
@@ -165,10 +185,8 @@ def remove_cgroups(config: LabConfig) -> None:
         if not base.is_dir():
             continue
         for d in sorted((p for p in base.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
-            try:
+            with contextlib.suppress(OSError):
                 d.rmdir()
-            except OSError:
-                pass
         try:
             base.rmdir()
             base.parent.rmdir()

@@ -13,8 +13,14 @@ from orchestrator.lab.mirror import archive_source, machine_sources
 from orchestrator.lab.sh import run
 
 MASKED_UNITS = (
-    "apt-daily.timer", "apt-daily-upgrade.timer", "e2scrub_all.timer", "fstrim.timer", "dpkg-db-backup.timer",
-    "systemd-networkd-wait-online.service", "getty@tty1.service", "console-getty.service",
+    "apt-daily.timer",
+    "apt-daily-upgrade.timer",
+    "e2scrub_all.timer",
+    "fstrim.timer",
+    "dpkg-db-backup.timer",
+    "systemd-networkd-wait-online.service",
+    "getty@tty1.service",
+    "console-getty.service",
 )
 HOSTKEY_UNIT = """\
 [Unit]
@@ -82,10 +88,16 @@ def build_image(config: LabConfig, log: Path) -> float:
         with log.open("a") as out:
             subprocess.run(
                 [
-                    "debootstrap", "--variant=minbase", f"--include={','.join(config.packages)}",
-                    SUITE, str(root), source.uri,
+                    "debootstrap",
+                    "--variant=minbase",
+                    f"--include={','.join(config.packages)}",
+                    SUITE,
+                    str(root),
+                    source.uri,
                 ],
-                stdout=out, stderr=subprocess.STDOUT, check=True,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                check=True,
             )
         _customise(root)
         partial = cache_file(config).with_suffix(".partial")

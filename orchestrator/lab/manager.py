@@ -19,6 +19,7 @@ from orchestrator.lab.config import LabConfig, LabHost
 from orchestrator.lab.image import ensure_image
 from orchestrator.lab.mirror import machine_sources
 from orchestrator.lab.sh import run
+from orchestrator.paths import STATE_DIR
 
 RELAY = Path(__file__).with_name("relay.py")
 BOOT_TIMEOUT = 120.0
@@ -56,7 +57,9 @@ class LabState:
 def _ensure_ssh_key(config: LabConfig) -> str:
     config.state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     if not config.ssh_key.exists():
-        run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", f"harden-lab-{config.env}", "-f", str(config.ssh_key)])
+        run(
+            ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", f"harden-lab-{config.env}", "-f", str(config.ssh_key)]
+        )
     return config.ssh_key.with_suffix(".pub").read_text()
 
 
@@ -92,7 +95,10 @@ def _start_forwarders(config: LabConfig, state: LabState) -> None:
         sock.unlink(missing_ok=True)
         proc = subprocess.Popen(
             ["systemd-socket-activate", "-l", str(sock), lab_hosts.PROXYD, f"{host}:{port}"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
         )
         state.data["forwarders"][key] = proc.pid
         state.save()
@@ -105,8 +111,11 @@ def _start_forwarders(config: LabConfig, state: LabState) -> None:
 def _record_host_key(config: LabConfig, host: LabHost) -> None:
     pub = config.merged(host) / "etc/ssh/ssh_host_ed25519_key.pub"
     key = " ".join(pub.read_text().split()[:2])
-    lines = [ln for ln in (config.known_hosts.read_text().splitlines() if config.known_hosts.exists() else [])
-             if not ln.startswith(f"{host.name} ")]
+    lines = [
+        ln
+        for ln in (config.known_hosts.read_text().splitlines() if config.known_hosts.exists() else [])
+        if not ln.startswith(f"{host.name} ")
+    ]
     lines.append(f"{host.name} {key}")
     config.known_hosts.write_text("\n".join(lines) + "\n")
 
@@ -129,7 +138,9 @@ def _wait_running(config: LabConfig, host: LabHost, pid: int) -> str:
     while time.monotonic() < deadline:
         proc = subprocess.run(
             ssh_command(config, host, "systemctl", "is-system-running", "--wait"),
-            capture_output=True, text=True, timeout=BOOT_TIMEOUT,
+            capture_output=True,
+            text=True,
+            timeout=BOOT_TIMEOUT,
         )
         last = proc.stdout.strip() or proc.stderr.strip()
         if last in ("running", "degraded"):
@@ -196,6 +207,8 @@ def down(config: LabConfig) -> None:
     network.delete_namespaces(config.env)
     shutil.rmtree(config.runtime_dir, ignore_errors=True)
     shutil.rmtree(config.state_dir / "hosts", ignore_errors=True)
+    for host in config.hosts:  # cached facts describe hosts that no longer exist
+        (STATE_DIR / "facts" / host.name).unlink(missing_ok=True)
 
 
 def status(config: LabConfig) -> list[HostStatus]:

@@ -39,8 +39,11 @@ def _deb822(text: str) -> list[AptSource]:
             continue
         for uri in fields.get("uris", "").split():
             sources.append(
-                AptSource(uri.rstrip("/"), tuple(fields.get("suites", "").split()),
-                          tuple(fields.get("components", "").split()))
+                AptSource(
+                    uri.rstrip("/"),
+                    tuple(fields.get("suites", "").split()),
+                    tuple(fields.get("components", "").split()),
+                )
             )
     return sources
 

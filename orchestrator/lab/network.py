@@ -42,7 +42,23 @@ def ensure_host_network(config: LabConfig, host: LabHost) -> None:
     switch_port = f"vh{host.index}"
     run(["ip", "netns", "add", ns])
     run(["ip", "-n", ns, "link", "set", "lo", "up"])
-    run(["ip", "-n", config.switch_netns, "link", "add", switch_port, "type", "veth", "peer", "name", "eth0", "netns", ns])
+    run(
+        [
+            "ip",
+            "-n",
+            config.switch_netns,
+            "link",
+            "add",
+            switch_port,
+            "type",
+            "veth",
+            "peer",
+            "name",
+            "eth0",
+            "netns",
+            ns,
+        ]
+    )
     run(["ip", "-n", config.switch_netns, "link", "set", switch_port, "master", BRIDGE])
     run(["ip", "-n", config.switch_netns, "link", "set", switch_port, "up"])
     run(["ip", "-n", ns, "addr", "add", f"{host.address}/{config.prefix_len}", "dev", "eth0"])

@@ -24,9 +24,7 @@ def cross_field_error(key: str, message: str) -> PydanticCustomError:
 
 def _check_vault_ref(value: Any) -> Any:
     if isinstance(value, str) and not VAULT_REF_RE.match(value):
-        raise PydanticCustomError(
-            "vault_ref", "not a Vault reference; expected 'vault:<mount>/data/<path>#<key>'"
-        )
+        raise PydanticCustomError("vault_ref", "not a Vault reference; expected 'vault:<mount>/data/<path>#<key>'")
     return value
 
 
@@ -54,8 +52,7 @@ def _check_secret(value: Any) -> Any:
             return {"vault": value}
         raise PydanticCustomError(
             "literal_secret",
-            "literal secret values are not allowed; use 'vault:<mount>/data/<path>#<key>' "
-            "or {generate: {length: 32}}",
+            "literal secret values are not allowed; use 'vault:<mount>/data/<path>#<key>' or {generate: {length: 32}}",
         )
     if isinstance(value, dict) and not value:
         raise PydanticCustomError("empty_secret", "a secret needs 'vault' or 'generate'")

@@ -1,0 +1,61 @@
+# harden: `make demo` sets everything up and applies the bundled lab; `make test` runs every test.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+APT_PACKAGES := debootstrap systemd-container zstd iproute2 openssh-client git
+STAMP_APT := .harden/.apt-stamp
+STAMP_VENV := $(VENV)/.installed
+
+.PHONY: setup demo test lint unit integration generate lab-up lab-down bench clean
+
+setup: $(STAMP_APT) $(STAMP_VENV)
+
+$(STAMP_APT): Makefile
+	@mkdir -p -m 700 .harden
+	@if ! dpkg -s $(APT_PACKAGES) >/dev/null 2>&1; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES) >/dev/null; fi
+	@touch $@
+
+$(STAMP_VENV): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	@touch $@
+
+generate: setup
+	$(BIN)/python -m orchestrator.codegen
+
+lint: setup
+	$(BIN)/ruff check orchestrator tests bench
+	$(BIN)/mypy
+	$(BIN)/yamllint -s .
+	$(BIN)/ansible-lint --profile production -q roles playbooks
+
+unit: setup
+	$(BIN)/pytest -q tests/unit
+
+integration: setup
+	$(BIN)/pytest -q tests/integration
+
+# The whole suite: lint, unit tests, then the real lab (brought up by a session fixture).
+test: lint
+	$(BIN)/pytest -q tests/unit tests/integration
+
+lab-up: setup
+	$(BIN)/harden lab up
+
+lab-down: setup
+	$(BIN)/harden lab down
+
+demo: setup
+	$(BIN)/harden validate --env lab
+	$(BIN)/harden lab up
+	$(BIN)/harden apply --env lab --yes
+	$(BIN)/harden plan --env lab
+
+bench: setup
+	$(BIN)/python bench/lab_bench.py
+
+clean:
+	rm -rf .harden/runs .mypy_cache .ruff_cache .pytest_cache

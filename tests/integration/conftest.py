@@ -1,0 +1,57 @@
+"""The real lab, brought up once per test session (root and systemd-nspawn required)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from orchestrator.lab.config import LabConfig, load_lab_config
+from orchestrator.lab.manager import down, ssh_command, up
+from orchestrator.paths import REPO_ROOT
+from orchestrator.runner import ansible_environment
+
+HARDEN = str(Path(sys.executable).with_name("harden"))
+
+
+@pytest.fixture(scope="session")
+def lab() -> Iterator[LabConfig]:
+    if os.geteuid() != 0:
+        pytest.skip("the lab needs root")
+    config = load_lab_config("lab")
+    if os.environ.get("HARDEN_LAB_REUSE") != "1":
+        down(config)  # every session starts from never-configured hosts
+    up(config)
+    yield config
+    if os.environ.get("HARDEN_LAB_REUSE") != "1":
+        down(config)
+
+
+def lab_ssh(config: LabConfig, host: str, command: str, check: bool = True) -> str:
+    proc = subprocess.run(
+        ssh_command(config, config.host(host), command), capture_output=True, text=True, timeout=120
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(f"{host}: {command!r} failed ({proc.returncode}): {proc.stderr.strip()}")
+    return proc.stdout
+
+
+def harden(*args: str, check: bool = False, input_text: str | None = None) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(
+        [HARDEN, *args], capture_output=True, text=True, cwd=REPO_ROOT, input=input_text, timeout=1800
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(f"harden {' '.join(args)} exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+def harden_bin(name: str) -> str:
+    return str(Path(sys.executable).with_name(name))
+
+
+def ansible_env() -> dict[str, str]:
+    return {**os.environ, **ansible_environment()}

@@ -1,0 +1,40 @@
+"""Role baseline in the lab: check mode on fresh hosts, converge, zero-change re-run, verify."""
+
+from __future__ import annotations
+
+import json
+
+from orchestrator.lab.config import LabConfig
+
+from .conftest import harden, lab_ssh
+
+
+def test_baseline_lifecycle(lab: LabConfig) -> None:
+    fresh = harden("plan", "--env", "lab", "--role", "baseline", "--format", "json")
+    assert fresh.returncode == 2, fresh.stdout + fresh.stderr  # would change, and nothing failed
+    report = json.loads(fresh.stdout)
+    assert report["errors"] == 0
+    assert {r["host"] for r in report["results"] if r["status"] == "changed"} == {h.name for h in lab.hosts}
+
+    harden("apply", "--env", "lab", "--role", "baseline", check=True)
+
+    again = harden("plan", "--env", "lab", "--role", "baseline", "--format", "json")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert json.loads(again.stdout)["changes"] == 0
+
+    for host in lab.hosts:
+        effective = lab_ssh(lab, host.name, "sshd -T")
+        assert "passwordauthentication no" in effective
+        assert "maxauthtries 3" in effective
+        assert "x11forwarding no" in effective
+        mode = lab_ssh(lab, host.name, "stat -c %a /etc/ssh/sshd_config.d/50-harden.conf").strip()
+        assert mode == "600"
+        assert lab_ssh(lab, host.name, "systemctl is-active ssh").strip() == "active"
+        journald = lab_ssh(lab, host.name, "cat /etc/systemd/journald.conf.d/50-harden.conf")
+        assert "SystemMaxUse=500M" in journald
+
+
+def test_history_records_each_apply(lab: LabConfig) -> None:
+    out = harden("history", "--env", "lab", "--role", "baseline", check=True).stdout
+    assert "baseline" in out
+    assert "success" in out

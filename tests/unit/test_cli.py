@@ -1,0 +1,130 @@
+"""The CLI through click's CliRunner: help, versions, exit codes, and no Ansible on bad input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from orchestrator import __version__, engine
+from orchestrator.cli import main
+from orchestrator.plan import TaskResult
+from orchestrator.runner import RunResult
+
+COMMANDS = [
+    [],
+    ["validate"],
+    ["plan"],
+    ["apply"],
+    ["history"],
+    ["lab"],
+    ["lab", "up"],
+    ["lab", "down"],
+    ["lab", "status"],
+    ["lab", "ssh"],
+]
+
+
+@pytest.fixture
+def no_ansible(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    calls: list[str] = []
+
+    def fake_run(**kwargs: Any) -> RunResult:
+        calls.append(kwargs["role"])
+        raise AssertionError("Ansible must not start")
+
+    monkeypatch.setattr(engine, "run_playbook", fake_run)
+    return calls
+
+
+def test_version() -> None:
+    result = CliRunner().invoke(main, ["--version"])
+    assert result.exit_code == 0
+    assert __version__ in result.output
+
+
+@pytest.mark.parametrize("cmd", COMMANDS, ids=lambda c: " ".join(c) or "harden")
+def test_every_command_has_help_with_examples(cmd: list[str]) -> None:
+    result = CliRunner().invoke(main, [*cmd, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage:" in result.output
+    if cmd not in (["lab", "up"], ["lab", "down"], ["lab", "status"]):
+        assert "Examples:" in result.output
+
+
+def test_validate_bundled_lab() -> None:
+    result = CliRunner().invoke(main, ["validate", "--env", "lab"])
+    assert result.exit_code == 0, result.output
+    assert "lab: valid (4 hosts" in result.output
+
+
+def _bad_env(tmp_path: Path) -> Path:
+    env = tmp_path / "bad"
+    (env / "group_vars").mkdir(parents=True)
+    (env / "hosts.yml").write_text(yaml.safe_dump({"all": {"hosts": {"h1": {"ansible_host": "h1"}}}}))
+    (env / "harden.yml").write_text(yaml.safe_dump({"roles": ["baseline"]}))
+    (env / "group_vars" / "all.yml").write_text(yaml.safe_dump({"baseline_sshd_max_auth_tries": 99}))
+    return env
+
+
+@pytest.mark.parametrize("command", ["validate", "plan", "apply"])
+def test_bad_input_is_one_line_per_problem_and_touches_no_host(
+    tmp_path: Path, no_ansible: list[str], command: str
+) -> None:
+    env = _bad_env(tmp_path)
+    result = CliRunner().invoke(main, [command, "--env", str(env)])
+    assert result.exit_code == 1
+    assert (
+        f"error: {env}/group_vars/all.yml: baseline_sshd_max_auth_tries: "
+        "Input should be less than or equal to 10" in result.output
+    )
+    assert "Traceback" not in result.output
+    assert no_ansible == []
+
+
+def test_unknown_environment() -> None:
+    result = CliRunner().invoke(main, ["validate", "--env", "nowhere"])
+    assert result.exit_code == 1
+    assert "environment 'nowhere' not found" in result.output
+
+
+def test_unknown_role_is_rejected_before_ansible(no_ansible: list[str]) -> None:
+    result = CliRunner().invoke(main, ["plan", "--env", "lab", "--role", "kafka"])
+    assert result.exit_code == 1
+    assert "--role kafka: unknown role" in result.output
+
+
+def test_protected_environment_asks_before_apply(no_ansible: list[str]) -> None:
+    result = CliRunner().invoke(main, ["apply", "--env", "production"], input="n\n")
+    assert "production is protected" in result.output
+    assert result.exit_code == 1
+    assert no_ansible == []
+
+
+def _fake_execution(monkeypatch: pytest.MonkeyPatch, status: str) -> None:
+    def fake_run(**kwargs: Any) -> RunResult:
+        return RunResult(role=kwargs["role"], status="successful", rc=0, artifact_dir=Path("/nonexistent"))
+
+    def fake_results(role: str, events: Any) -> list[TaskResult]:
+        return [TaskResult(role, "data-1", "Write config", "template", status, diff="+x")]
+
+    monkeypatch.setattr(engine, "run_playbook", fake_run)
+    monkeypatch.setattr(engine, "results_from_events", fake_results)
+
+
+@pytest.mark.parametrize(("status", "code"), [("ok", 0), ("changed", 2), ("failed", 1)])
+def test_plan_exit_codes(monkeypatch: pytest.MonkeyPatch, status: str, code: int) -> None:
+    _fake_execution(monkeypatch, status)
+    result = CliRunner().invoke(main, ["plan", "--env", "lab", "--format", "json"])
+    assert result.exit_code == code, result.output
+
+
+def test_plan_markdown_to_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    _fake_execution(monkeypatch, "changed")
+    out = tmp_path / "plan.md"
+    result = CliRunner().invoke(main, ["plan", "--env", "lab", "--format", "markdown", "--output", str(out)])
+    assert result.exit_code == 2
+    assert out.read_text().startswith("**1 change in 1 role on 1 host**")

@@ -1,0 +1,45 @@
+"""argument_specs, defaults and role docs are generated from the models and must not drift."""
+
+from __future__ import annotations
+
+import yaml
+
+from orchestrator.codegen import argument_specs, drift
+from orchestrator.roles import ROLES
+
+
+def test_generated_files_match_models() -> None:
+    assert drift() == [], "run `make generate` and commit the result"
+
+
+def test_every_model_field_is_in_argument_specs() -> None:
+    for spec in ROLES.values():
+        options = yaml.safe_load(argument_specs(spec))["argument_specs"]["main"]["options"]
+        assert set(options) == set(spec.model.model_fields)
+        for name, field in spec.model.model_fields.items():
+            assert field.description or options[name].get("no_log"), f"{name} has no description"
+
+
+def test_secret_fields_are_no_log_and_have_no_default() -> None:
+    options = yaml.safe_load(argument_specs(ROLES["postgres_ha"]))["argument_specs"]["main"]["options"]
+    secret = options["postgres_ha_superuser_password"]
+    assert secret["no_log"] is True
+    assert "default" not in secret
+
+
+def test_existing_roles_have_one_layout() -> None:
+    for spec in ROLES.values():
+        if not spec.exists:
+            continue
+        from orchestrator.paths import ROLES_DIR
+
+        role = ROLES_DIR / spec.name
+        for part in (
+            "tasks/main.yml",
+            "tasks/preflight.yml",
+            "meta/main.yml",
+            "meta/argument_specs.yml",
+            "defaults/main.yml",
+            "README.md",
+        ):
+            assert (role / part).is_file(), f"{spec.name} lacks {part}"

@@ -1,0 +1,126 @@
+"""The plan renderer, fed with event streams recorded from real lab runs (tests/fixtures/events)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from orchestrator.plan import Plan, TaskResult, redact_plan, render_diff, results_from_events
+from orchestrator.redact import MASK, Redactor
+from orchestrator.report import MARKDOWN_CHUNK_LIMIT, render_markdown, render_text
+
+EVENTS = Path(__file__).parent.parent / "fixtures" / "events"
+
+
+def load_plan(name: str, role: str = "baseline") -> Plan:
+    events = [json.loads(line) for line in (EVENTS / f"{name}.jsonl").read_text().splitlines()]
+    return Plan(env="lab", results=results_from_events(role, events))
+
+
+def test_fresh_hosts_summary_counts_changes_roles_and_hosts() -> None:
+    plan = load_plan("baseline_fresh_hosts")
+    assert plan.summary() == "24 changes in 1 role on 4 hosts"
+    assert plan.hosts_changed() == ["data-1", "data-2", "data-3", "ops-1"]
+    assert not plan.errors
+
+
+def test_converged_plan_has_no_changes() -> None:
+    plan = load_plan("baseline_converged")
+    assert plan.changes == []
+    assert plan.summary() == "0 changes in 0 roles on 0 hosts"
+    assert "No changes" in render_markdown(plan)[0]
+
+
+def test_failures_are_reported_with_their_message() -> None:
+    plan = load_plan("baseline_package_failure")
+    assert {e.host for e in plan.errors} == {"data-2", "data-3", "ops-1"}
+    assert all("python3-cryptography" in e.message for e in plan.errors)
+    assert "3 errors" in plan.summary()
+
+
+def test_template_diff_names_destination_not_temp_file() -> None:
+    plan = load_plan("baseline_fresh_hosts")
+    diff = next(r.diff for r in plan.changes if r.task == "Configure journald storage and retention")
+    assert "+++ after (rendered from journald.conf.j2)" in diff
+    assert "ansible-local" not in diff
+    assert "+SystemMaxUse=500M" in diff
+
+
+def test_markdown_starts_with_one_line_summary_and_folds_each_role() -> None:
+    (chunk,) = render_markdown(load_plan("baseline_fresh_hosts"))
+    lines = chunk.splitlines()
+    assert lines[0] == "**24 changes in 1 role on 4 hosts**: `harden plan` for `lab`"
+    assert chunk.count("<details>") == chunk.count("</details>") == 1
+    assert "```diff" in chunk
+
+
+def _balanced(chunk: str) -> bool:
+    return chunk.count("<details>") == chunk.count("</details>") and chunk.count("```") % 2 == 0
+
+
+def test_markdown_splits_into_self_contained_chunks() -> None:
+    plan = load_plan("baseline_fresh_hosts")
+    chunks = render_markdown(plan, limit=4_000)
+    assert len(chunks) > 1
+    for i, chunk in enumerate(chunks, start=1):
+        assert len(chunk) < 4_000
+        assert _balanced(chunk)
+        assert f"(part {i} of {len(chunks)})" in chunk
+        assert "24 changes in 1 role on 4 hosts" in chunk
+    joined = "".join(chunks)
+    assert all(r.task in joined for r in plan.changes)
+
+
+def test_huge_diff_is_truncated_to_fit_a_comment() -> None:
+    big = "\n".join(f"+line {i} " + "x" * 80 for i in range(5_000))
+    plan = Plan(
+        env="prod",
+        results=[
+            TaskResult("vault", "data-1", "Render config", "template", "changed", diff=big),
+            TaskResult("vault", "data-2", "Render config", "template", "changed", diff="+small"),
+        ],
+    )
+    chunks = render_markdown(plan)
+    assert all(len(c) < MARKDOWN_CHUNK_LIMIT and _balanced(c) for c in chunks)
+    assert "diff truncated" in "".join(chunks)
+    assert "+small" in "".join(chunks)
+
+
+def test_many_roles_split_between_roles() -> None:
+    results = [
+        TaskResult(f"role{r}", f"host{h}", "Write file", "copy", "changed", diff="+" + "y" * 2_000)
+        for r in range(4)
+        for h in range(10)
+    ]
+    chunks = render_markdown(Plan(env="staging", results=results), limit=30_000)
+    assert len(chunks) >= 3
+    assert all(_balanced(c) and len(c) < 30_000 for c in chunks)
+
+
+def test_secrets_are_redacted_in_every_format() -> None:
+    secret = "Zq8vN3pL0tXw7rYb"
+    plan = Plan(
+        env="lab",
+        results=[
+            TaskResult(
+                "redis_sentinel",
+                "data-1",
+                "Write ACL",
+                "template",
+                "changed",
+                diff=f"+user app on >{secret} ~* +@read\n+requirepass {secret}\n+masterauth other-value",
+            ),
+        ],
+    )
+    clean = redact_plan(plan, Redactor([secret]))
+    for text in [render_text(clean), *render_markdown(clean)]:
+        assert secret not in text
+        assert "other-value" not in text
+        assert MASK in text
+
+
+def test_render_diff_handles_prepared_and_dict_forms() -> None:
+    assert render_diff({"prepared": "install foo"}) == "install foo"
+    out = render_diff([{"before": {"state": "absent"}, "after": {"state": "directory"}}])
+    assert "-state: absent" in out and "+state: directory" in out
+    assert render_diff({"before": "same", "after": "same"}) == ""

@@ -1,0 +1,337 @@
+"""harden validate: each invalid configuration yields one exact (file, key, message)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from orchestrator.errors import ConfigError, ConfigIssue
+from orchestrator.roles import RoleSpec
+from orchestrator.validation import validate_environment
+
+ALL_ROLES = ["baseline", "vault", "postgres_ha", "redis_sentinel"]
+
+
+def _hosts(sentinels: int = 3, etcd: int = 3, vault: bool = True) -> dict[str, Any]:
+    data = {f"data-{i}": {"ansible_host": f"10.77.0.{10 + i}"} for i in (1, 2, 3)}
+    extra = {f"data-{i}": None for i in range(4, 4 + max(sentinels, etcd) - 3)}
+    children: dict[str, Any] = {
+        "data": {"hosts": data},
+        "spare": {"hosts": {k: {"ansible_host": f"10.77.0.{30 + i}"} for i, k in enumerate(extra)}},
+        "ops": {"hosts": {"ops-1": {"ansible_host": "10.77.0.21"}}},
+        "postgres": {"hosts": dict.fromkeys(data)},
+        "redis": {"hosts": dict.fromkeys(data)},
+        "etcd": {"hosts": dict.fromkeys([*data, *extra][:etcd])},
+        "redis_sentinels": {"hosts": dict.fromkeys([*data, *extra][:sentinels])},
+    }
+    if vault:
+        children["vault"] = {"children": {"data": None}}
+    return {"all": {"children": children}}
+
+
+def make_env(
+    tmp_path: Path,
+    *,
+    group_vars: dict[str, dict[str, Any]] | None = None,
+    host_vars: dict[str, dict[str, Any]] | None = None,
+    settings: dict[str, Any] | None = None,
+    hosts: dict[str, Any] | None = None,
+) -> Path:
+    env = tmp_path / "env"
+    (env / "group_vars").mkdir(parents=True)
+    (env / "host_vars").mkdir()
+    (env / "hosts.yml").write_text(yaml.safe_dump(hosts or _hosts()))
+    (env / "harden.yml").write_text(yaml.safe_dump(settings if settings is not None else {"roles": ALL_ROLES}))
+    for group, values in (group_vars or {}).items():
+        (env / "group_vars" / f"{group}.yml").write_text(yaml.safe_dump(values))
+    for host, values in (host_vars or {}).items():
+        (env / "host_vars" / f"{host}.yml").write_text(yaml.safe_dump(values))
+    return env
+
+
+def issues_of(env: Path) -> list[tuple[str, str, str]]:
+    with pytest.raises(ConfigError) as caught:
+        validate_environment(str(env))
+    return [(_rel(i, env), i.key, i.message) for i in caught.value.issues]
+
+
+def _rel(issue: ConfigIssue, env: Path) -> str:
+    return str(Path(issue.file).relative_to(env)) if issue.file.startswith(str(env)) else issue.file
+
+
+@pytest.fixture(autouse=True)
+def all_roles_exist(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Validation rules do not depend on whether a role's tasks have landed yet."""
+    monkeypatch.setattr(RoleSpec, "exists", property(lambda self: True))
+
+
+GV = "group_vars/all.yml"
+CASES: list[tuple[str, dict[str, Any], tuple[str, str, str]]] = [
+    (
+        "size pattern",
+        {"all": {"baseline_journald_max_use": "lots"}},
+        (GV, "baseline_journald_max_use", "String should match pattern '^[0-9]+[KMGT]?$'"),
+    ),
+    (
+        "enum",
+        {"all": {"baseline_sshd_permit_root_login": "yes"}},
+        (GV, "baseline_sshd_permit_root_login", "Input should be 'no' or 'prohibit-password'"),
+    ),
+    (
+        "range low",
+        {"all": {"baseline_sshd_max_auth_tries": 0}},
+        (GV, "baseline_sshd_max_auth_tries", "Input should be greater than or equal to 1"),
+    ),
+    (
+        "no string-to-int coercion",
+        {"all": {"baseline_sshd_max_auth_tries": "3"}},
+        (GV, "baseline_sshd_max_auth_tries", "Input should be a valid integer"),
+    ),
+    ("list type", {"all": {"baseline_packages": "curl"}}, (GV, "baseline_packages", "Input should be a valid list")),
+    (
+        "unknown role key",
+        {"all": {"baseline_sshd_port": 22}},
+        (GV, "baseline_sshd_port", "unknown key for role baseline"),
+    ),
+    (
+        "unknown variable",
+        {"all": {"db_host": "x"}},
+        (GV, "db_host", "unknown variable: not an ansible_* or role variable"),
+    ),
+    (
+        "literal ansible secret",
+        {"all": {"ansible_become_password": "hunter2"}},
+        (GV, "ansible_become_password", "literal secret in the inventory; use a 'vault:' reference or generate"),
+    ),
+    (
+        "literal role secret",
+        {"postgres": {"postgres_ha_superuser_password": "hunter2"}},
+        (
+            "group_vars/postgres.yml",
+            "postgres_ha_superuser_password",
+            "literal secret values are not allowed; use 'vault:<mount>/data/<path>#<key>' or {generate: {length: 32}}",
+        ),
+    ),
+    (
+        "bad vault reference",
+        {"postgres": {"postgres_ha_superuser_password": "vault:secret/postgres"}},
+        (
+            "group_vars/postgres.yml",
+            "postgres_ha_superuser_password",
+            "not a Vault reference; expected 'vault:<mount>/data/<path>#<key>'",
+        ),
+    ),
+    (
+        "empty secret",
+        {"postgres": {"postgres_ha_replication_password": {}}},
+        ("group_vars/postgres.yml", "postgres_ha_replication_password", "a secret needs 'vault' or 'generate'"),
+    ),
+    (
+        "short generated secret",
+        {"postgres": {"postgres_ha_restapi_password": {"generate": {"length": 8}}}},
+        (
+            "group_vars/postgres.yml",
+            "postgres_ha_restapi_password.generate.length",
+            "Input should be greater than or equal to 16",
+        ),
+    ),
+    (
+        "patroni timings",
+        {"postgres": {"postgres_ha_ttl": 10, "postgres_ha_loop_wait": 5}},
+        ("group_vars/postgres.yml", "postgres_ha_ttl", "loop_wait + 2*retry_timeout must be <= ttl (5 + 2*4 > 10)"),
+    ),
+    (
+        "port range",
+        {"postgres": {"postgres_ha_port": 70000}},
+        ("group_vars/postgres.yml", "postgres_ha_port", "Input should be less than or equal to 65535"),
+    ),
+    (
+        "hba trust",
+        {
+            "postgres": {
+                "postgres_ha_hba_rules": [
+                    {"database": "app", "user": "app", "address": "10.0.0.0/8", "method": "trust"}
+                ]
+            }
+        },
+        ("group_vars/postgres.yml", "postgres_ha_hba_rules[0].method", "Input should be 'scram-sha-256' or 'cert'"),
+    ),
+    (
+        "hba missing field",
+        {"postgres": {"postgres_ha_hba_rules": [{"user": "app", "address": "10.0.0.0/8"}]}},
+        ("group_vars/postgres.yml", "postgres_ha_hba_rules[0].database", "required key is missing"),
+    ),
+    (
+        "hba unknown field",
+        {
+            "postgres": {
+                "postgres_ha_hba_rules": [{"database": "app", "user": "app", "address": "10.0.0.0/8", "options": "x"}]
+            }
+        },
+        ("group_vars/postgres.yml", "postgres_ha_hba_rules[0].options", "unknown key"),
+    ),
+    (
+        "strict without sync",
+        {"postgres": {"postgres_ha_synchronous_mode": False, "postgres_ha_synchronous_mode_strict": True}},
+        (
+            "group_vars/postgres.yml",
+            "postgres_ha_synchronous_mode_strict",
+            "requires postgres_ha_synchronous_mode to be on",
+        ),
+    ),
+    (
+        "watchdog enum",
+        {"postgres": {"postgres_ha_watchdog": "sometimes"}},
+        ("group_vars/postgres.yml", "postgres_ha_watchdog", "Input should be 'off', 'automatic' or 'required'"),
+    ),
+    (
+        "quorum above sentinels",
+        {"redis": {"redis_sentinel_quorum": 4}},
+        ("group_vars/redis.yml", "redis_sentinel_quorum", "quorum 4 is larger than the 3 sentinels"),
+    ),
+    (
+        "quorum not a majority",
+        {"redis": {"redis_sentinel_quorum": 1}},
+        ("group_vars/redis.yml", "redis_sentinel_quorum", "quorum 1 is not a majority of 3 sentinels"),
+    ),
+    (
+        "duplicate redis user",
+        {"redis": {"redis_sentinel_users": [{"name": "app"}, {"name": "app"}]}},
+        ("group_vars/redis.yml", "redis_sentinel_users", "duplicate user name 'app'"),
+    ),
+    (
+        "reserved redis user",
+        {"redis": {"redis_sentinel_users": [{"name": "default"}]}},
+        ("group_vars/redis.yml", "redis_sentinel_users", "user name 'default' is reserved"),
+    ),
+    (
+        "literal nested secret",
+        {"redis": {"redis_sentinel_users": [{"name": "app", "password": "s3cret"}]}},
+        (
+            "group_vars/redis.yml",
+            "redis_sentinel_users[0].password",
+            "literal secret values are not allowed; use 'vault:<mount>/data/<path>#<key>' or {generate: {length: 32}}",
+        ),
+    ),
+    (
+        "initial master outside group",
+        {"redis": {"redis_sentinel_initial_master": "ops-1"}},
+        ("group_vars/redis.yml", "redis_sentinel_initial_master", "'ops-1' is not a host of group 'redis'"),
+    ),
+    (
+        "maxmemory policy",
+        {"redis": {"redis_sentinel_maxmemory_policy": "random"}},
+        (
+            "group_vars/redis.yml",
+            "redis_sentinel_maxmemory_policy",
+            "Input should be 'noeviction', 'allkeys-lru', 'volatile-lru', 'allkeys-lfu' or 'volatile-lfu'",
+        ),
+    ),
+    (
+        "min replicas above replicas",
+        {"redis": {"redis_sentinel_min_replicas_to_write": 3}},
+        ("group_vars/redis.yml", "redis_sentinel_min_replicas_to_write", "3 is more than the 2 replicas"),
+    ),
+    (
+        "vault threshold",
+        {"vault": {"vault_key_threshold": 6}},
+        ("group_vars/vault.yml", "vault_key_threshold", "must be <= vault_key_shares (6 > 5)"),
+    ),
+    (
+        "vault pgp keys",
+        {"vault": {"vault_pgp_keys": ["a.asc", "b.asc"]}},
+        ("group_vars/vault.yml", "vault_pgp_keys", "needs exactly one PGP key per key share"),
+    ),
+    (
+        "vault tls",
+        {"vault": {"vault_tls_min_version": "tls10"}},
+        ("group_vars/vault.yml", "vault_tls_min_version", "Input should be 'tls12' or 'tls13'"),
+    ),
+]
+
+
+@pytest.mark.parametrize(("group_vars", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_invalid_group_vars(
+    tmp_path: Path, group_vars: dict[str, dict[str, Any]], expected: tuple[str, str, str]
+) -> None:
+    assert issues_of(make_env(tmp_path, group_vars=group_vars)) == [expected]
+
+
+def test_valid_environment_passes(tmp_path: Path) -> None:
+    env = validate_environment(str(make_env(tmp_path, group_vars={"all": {"baseline_journald_max_use": "1G"}})))
+    assert env.settings.roles == ALL_ROLES
+    assert sorted(env.role_vars["redis_sentinel"]) == ["data-1", "data-2", "data-3"]
+
+
+def test_host_vars_error_names_host_file(tmp_path: Path) -> None:
+    env = make_env(tmp_path, host_vars={"data-2": {"postgres_ha_port": "5432"}})
+    assert issues_of(env) == [("host_vars/data-2.yml", "postgres_ha_port", "Input should be a valid integer")]
+
+
+def test_even_sentinels(tmp_path: Path) -> None:
+    env = make_env(tmp_path, hosts=_hosts(sentinels=4))
+    assert issues_of(env) == [
+        ("group_vars/redis.yml", "redis_sentinel_quorum", "quorum 2 is not a majority of 4 sentinels"),
+        ("hosts.yml", "groups.redis_sentinels", "Sentinel needs an odd number of hosts, at least 3 (has 4)"),
+    ]
+
+
+def test_etcd_too_small(tmp_path: Path) -> None:
+    env = make_env(tmp_path, hosts=_hosts(etcd=2))
+    assert issues_of(env) == [("hosts.yml", "groups.etcd", "etcd needs an odd number of hosts, at least 3 (has 2)")]
+
+
+def test_role_group_empty(tmp_path: Path) -> None:
+    env = make_env(tmp_path, hosts=_hosts(vault=False))
+    assert issues_of(env) == [("harden.yml", "roles", "role vault needs hosts in group 'vault'")]
+
+
+def test_unknown_role(tmp_path: Path) -> None:
+    env = make_env(tmp_path, settings={"roles": ["baseline", "kafka"]})
+    assert issues_of(env) == [
+        ("harden.yml", "roles[1]", "Input should be 'baseline', 'vault', 'postgres_ha' or 'redis_sentinel'")
+    ]
+
+
+def test_roles_missing(tmp_path: Path) -> None:
+    assert issues_of(make_env(tmp_path, settings={"protected": True})) == [
+        ("harden.yml", "roles", "required key is missing")
+    ]
+
+
+def test_role_listed_twice(tmp_path: Path) -> None:
+    env = make_env(tmp_path, settings={"roles": ["baseline", "baseline"]})
+    assert issues_of(env) == [("harden.yml", "roles", "role 'baseline' is listed twice")]
+
+
+def test_variable_of_disabled_role(tmp_path: Path) -> None:
+    env = make_env(tmp_path, settings={"roles": ["baseline"]}, group_vars={"redis": {"redis_sentinel_port": 6380}})
+    assert issues_of(env) == [
+        ("group_vars/redis.yml", "redis_sentinel_port", "role redis_sentinel is not enabled in harden.yml roles")
+    ]
+
+
+def test_host_vars_for_unknown_host(tmp_path: Path) -> None:
+    env = make_env(tmp_path, host_vars={"nope": {"baseline_sshd_enabled": True}})
+    assert issues_of(env) == [("host_vars/nope.yml", "(file name)", "host 'nope' is not in hosts.yml")]
+
+
+def test_invalid_yaml_names_line(tmp_path: Path) -> None:
+    env = make_env(tmp_path)
+    (env / "group_vars" / "all.yml").write_text("baseline_packages: [curl\nbaseline_sshd_enabled: true\n")
+    ((file, key, message),) = issues_of(env)
+    assert (file, key) == ("group_vars/all.yml", "line 2")
+    assert message.startswith("invalid YAML: ")
+
+
+def test_all_errors_reported_at_once(tmp_path: Path) -> None:
+    env = make_env(tmp_path, group_vars={"all": {"baseline_sshd_max_auth_tries": 0, "db_host": "x"}})
+    assert len(issues_of(env)) == 2
+
+
+def test_bundled_environments_are_valid() -> None:
+    for name in ("lab", "staging", "production"):
+        assert validate_environment(name).name == name
