@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 
 import click
 from rich.console import Console
@@ -87,3 +88,30 @@ def ssh(env_name: str, host: str, command: tuple[str, ...]) -> None:
     config = load_lab_config(env_name)
     cmd = ssh_command(config, config.host(host), *command)
     os.execvp(cmd[0], cmd)
+
+
+@lab.command()
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where to gather them (default /var/cache/harden/artifacts).",
+)
+@click.option("--no-kafka", is_flag=True, help="Skip the Kafka jars (the slowest to fetch).")
+def artifacts(directory: Path | None, no_kafka: bool) -> None:
+    """Gather the bao, traefik and Kafka artifacts that roles install from a local path.
+
+    \b
+    Examples:
+      harden lab artifacts
+      harden lab artifacts --dir /srv/artifacts --no-kafka
+    """
+    from orchestrator.lab.artifacts import ARTIFACTS_DIR, gather
+
+    target = directory or ARTIFACTS_DIR
+    manifest = gather(target, kafka=not no_kafka)
+    table = Table("artifact", "version", "path", "sha256")
+    for name, item in manifest.items():
+        table.add_row(name, item["version"], item["path"], item["sha256"][:16])
+    Console().print(table)

