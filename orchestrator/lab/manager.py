@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -108,16 +109,18 @@ def _start_forwarders(config: LabConfig, state: LabState) -> None:
             time.sleep(0.05)
 
 
+_KNOWN_HOSTS_LOCK = threading.Lock()
+
+
 def _record_host_key(config: LabConfig, host: LabHost) -> None:
+    """Trust exactly the key the host generated at first boot, read from its own disk."""
     pub = config.merged(host) / "etc/ssh/ssh_host_ed25519_key.pub"
     key = " ".join(pub.read_text().split()[:2])
-    lines = [
-        ln
-        for ln in (config.known_hosts.read_text().splitlines() if config.known_hosts.exists() else [])
-        if not ln.startswith(f"{host.name} ")
-    ]
-    lines.append(f"{host.name} {key}")
-    config.known_hosts.write_text("\n".join(lines) + "\n")
+    with _KNOWN_HOSTS_LOCK:  # hosts boot in parallel threads
+        known = config.known_hosts.read_text().splitlines() if config.known_hosts.exists() else []
+        lines = [ln for ln in known if not ln.startswith(f"{host.name} ")]
+        lines.append(f"{host.name} {key}")
+        config.known_hosts.write_text("\n".join(lines) + "\n")
 
 
 def ssh_command(config: LabConfig, host: LabHost, *command: str) -> list[str]:
