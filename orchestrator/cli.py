@@ -50,6 +50,9 @@ def main() -> None:
       harden apply --env staging --role postgres_ha
       harden lab up && harden apply --env lab
     """
+    from orchestrator.vault_session import take_credentials_from_environment
+
+    take_credentials_from_environment()
 
 
 @main.command()

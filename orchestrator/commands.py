@@ -15,6 +15,7 @@ from orchestrator.progress import RoleProgress
 from orchestrator.redact import Redactor
 from orchestrator.report import render
 from orchestrator.revisions import RevisionStore
+from orchestrator.role_secrets import channel_for_role
 from orchestrator.roles import ROLES
 from orchestrator.runner import RunResult
 from orchestrator.validation import Environment, validate_environment
@@ -61,7 +62,15 @@ def run_plan(
     env = validate_environment(env_name)
     _check_roles(env, roles)
     with RoleProgress(console, enabled=console.is_terminal) as progress:
-        execution = execute(env, check=True, roles=roles, limit=limit, progress=progress, redactor=Redactor())
+        execution = execute(
+            env,
+            check=True,
+            roles=roles,
+            limit=limit,
+            progress=progress,
+            redactor=Redactor(),
+            channel_for=lambda spec: channel_for_role(env, spec, check=True),
+        )
     _write_report(render(execution.plan, fmt), output)
     return _exit_code(execution)
 
@@ -100,6 +109,7 @@ def run_apply(env_name: str, roles: tuple[str, ...], limit: str | None, yes: boo
             progress=progress,
             redactor=Redactor(),
             on_role_done=lambda spec, result: record(spec.name, result),
+            channel_for=lambda spec: channel_for_role(env, spec, check=False),
         )
     console.print(summary_table(execution.plan))
     for err in execution.plan.errors:

@@ -11,7 +11,9 @@ from orchestrator.plan import Plan, redact_plan, results_from_events
 from orchestrator.redact import Redactor
 from orchestrator.roles import RoleSpec
 from orchestrator.runner import RunResult, new_run_dir, run_playbook
+from orchestrator.secret_channel import SecretChannel
 from orchestrator.validation import Environment
+from orchestrator.vault_session import state_dir
 
 
 @dataclass
@@ -45,6 +47,11 @@ class _Silent:
         pass
 
 
+def base_extravars(env: Environment) -> dict[str, str]:
+    """What every role run gets from the orchestrator; nothing secret."""
+    return {"harden_env": env.name, "harden_state_dir": str(state_dir(env.name))}
+
+
 def execute(
     env: Environment,
     *,
@@ -54,6 +61,7 @@ def execute(
     progress: ProgressHook | None = None,
     redactor: Redactor | None = None,
     on_role_done: Callable[[RoleSpec, RunResult], None] | None = None,
+    channel_for: Callable[[RoleSpec], SecretChannel] | None = None,
 ) -> Execution:
     hook: ProgressHook = progress or _Silent()
     selected = env.roles(roles)
@@ -62,16 +70,23 @@ def execute(
     for spec in selected:
         hosts = env.inventory.group_hosts(spec.group)
         hook.start_role(spec.name, len(hosts))
-        result = run_playbook(
-            run_dir=run_dir,
-            role=spec.name,
-            playbook=spec.playbook,
-            inventory=env.inventory.path,
-            check=check,
-            limit=limit,
-            forks=env.settings.forks,
-            on_event=hook,
-        )
+        channel = channel_for(spec) if channel_for else SecretChannel()
+        if redactor is not None:
+            for value in channel.values():
+                redactor.add(value)
+        with channel:
+            result = run_playbook(
+                run_dir=run_dir,
+                role=spec.name,
+                playbook=spec.playbook,
+                inventory=env.inventory.path,
+                check=check,
+                limit=limit,
+                forks=env.settings.forks,
+                extravars={**base_extravars(env), **channel.extravars()},
+                envvars=channel.envvars(),
+                on_event=hook,
+            )
         hook.finish_role(result.ok)
         execution.runs.append(result)
         execution.plan.results.extend(results_from_events(spec.name, result.events))

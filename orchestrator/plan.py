@@ -117,10 +117,17 @@ def render_diff(diff: Any, target: str | None = None) -> str:
 
 
 def _message(res: dict[str, Any]) -> str:
-    for key in ("msg", "stderr", "reason"):
-        if res.get(key):
-            return str(res[key]).strip().splitlines()[0][:500] if str(res[key]).strip() else ""
-    return ""
+    """The first line of Ansible's message, plus the last line of output when that says more."""
+    msg = str(res.get("msg") or res.get("reason") or "").strip()
+    detail = ""
+    for key in ("stderr", "stdout"):
+        lines = [ln.strip() for ln in str(res.get(key) or "").splitlines() if ln.strip()]
+        if lines:
+            detail = lines[-1]
+            break
+    first = msg.splitlines()[0] if msg else ""
+    text = f"{first}: {detail}" if first and detail and detail not in first else (first or detail)
+    return text[:500]
 
 
 def results_from_events(role: str, events: Iterable[dict[str, Any]]) -> list[TaskResult]:

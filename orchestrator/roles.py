@@ -9,6 +9,7 @@ from typing import Any
 from orchestrator.inventory import Inventory
 from orchestrator.models.base import StrictModel
 from orchestrator.models.baseline import BaselineVars
+from orchestrator.models.pki import PkiVars
 from orchestrator.models.postgres_ha import PostgresHaVars
 from orchestrator.models.redis_sentinel import RedisSentinelVars
 from orchestrator.models.vault import VaultVars
@@ -44,6 +45,11 @@ def _odd_at_least_three(inv: Inventory, group: str, what: str) -> list[TopologyI
     if count < 3 or count % 2 == 0:
         return [(f"groups.{group}", f"{what} needs an odd number of hosts, at least 3 (has {count})")]
     return []
+
+
+def _single_ca(inv: Inventory, values: Mapping[str, Any]) -> list[TopologyIssue]:
+    count = len(inv.group_hosts("ca"))
+    return [] if count == 1 else [("groups.ca", f"needs exactly one CA host (has {count})")]
 
 
 def _redis_topology(inv: Inventory, values: Mapping[str, Any]) -> list[TopologyIssue]:
@@ -82,6 +88,7 @@ ROLES: dict[str, RoleSpec] = {
     spec.name: spec
     for spec in (
         RoleSpec("baseline", BaselineVars, "all", "host baseline: packages, journald, sshd"),
+        RoleSpec("pki", PkiVars, "ca", "internal CA that issues every service certificate", _single_ca),
         RoleSpec("vault", VaultVars, "vault", "OpenBao/Vault raft cluster, TLS, audit, AppRoles", _vault_topology),
         RoleSpec("postgres_ha", PostgresHaVars, "postgres", "PostgreSQL + Patroni + etcd failover", _postgres_topology),
         RoleSpec("redis_sentinel", RedisSentinelVars, "redis", "Redis with Sentinel failover", _redis_topology),

@@ -8,7 +8,7 @@ from pydantic import Field, field_validator
 
 from orchestrator.models.base import StrictModel
 
-RoleName = Literal["baseline", "vault", "postgres_ha", "redis_sentinel"]
+RoleName = Literal["baseline", "pki", "vault", "postgres_ha", "redis_sentinel"]
 
 
 class EnvironmentSettings(StrictModel):
@@ -17,6 +17,9 @@ class EnvironmentSettings(StrictModel):
     roles: list[RoleName] = Field(..., min_length=1, description="Roles this environment runs, in order.")
     forks: int = Field(20, ge=1, le=200, description="Hosts Ansible works on in parallel.")
     history_max: int = Field(10, ge=1, le=1000, description="Revisions kept per role (like helm --history-max).")
+    vault_tunnel: bool = Field(
+        False, description="Reach Vault's API through an SSH tunnel to a vault host (no direct route)."
+    )
 
     @field_validator("roles")
     @classmethod

@@ -12,23 +12,32 @@ from orchestrator.models.base import Port, StrictModel, cross_field_error
 class VaultVars(StrictModel):
     vault_flavor: Literal["openbao", "hashicorp"] = Field("openbao", description="Server implementation.")
     vault_artifact: str | None = Field(
-        None, description="Local path of the server binary on the controller (air-gapped install)."
+        None, pattern=r"^/[^\s]+$", description="Controller path of the server binary (air-gapped install)."
+    )
+    vault_package: str | None = Field(
+        None, pattern=r"^[a-z0-9][a-z0-9.+-]+$", description="apt package to install instead, from a configured repo."
     )
     vault_api_port: Port = Field(8200, description="API and TLS listener port.")
     vault_cluster_port: Port = Field(8201, description="Raft cluster port.")
     vault_performance_multiplier: int = Field(
-        1, ge=1, le=10, description="Raft timing multiplier (measured: 1 elects in 2.2 s, default 9 s)."
+        1, ge=1, le=10, description="Raft timing multiplier (measured: 1 elects in 2.2 s, default 5 in 9 s)."
     )
     vault_key_shares: int = Field(5, ge=1, le=10, description="Unseal key shares created at init.")
     vault_key_threshold: int = Field(3, ge=1, le=10, description="Shares needed to unseal.")
     vault_pgp_keys: list[str] = Field(
-        default_factory=list, description="Operator PGP public keys (paths) to encrypt unseal keys to."
+        default_factory=list,
+        description="Controller paths of operators' base64 PGP public keys; unseal keys are encrypted to them.",
     )
     vault_tls_min_version: Literal["tls12", "tls13"] = Field("tls12", description="Listener minimum TLS.")
     vault_services: list[str] = Field(
         default_factory=lambda: ["postgres", "redis"],
         description="Consuming services; each gets a policy and an AppRole reading only its own path.",
     )
+    vault_token_ttl: int = Field(3600, ge=60, le=86400, description="TTL of service tokens, seconds.")
+    vault_secret_id_ttl: int = Field(
+        2592000, ge=0, description="TTL of service AppRole secret IDs, seconds (0 never expires)."
+    )
+    vault_memory_max: str = Field("512M", pattern=r"^[0-9]+[KMG]$", description="systemd MemoryMax of the server.")
 
     @model_validator(mode="after")
     def _threshold_fits(self) -> VaultVars:
@@ -39,4 +48,9 @@ class VaultVars(StrictModel):
             )
         if self.vault_pgp_keys and len(self.vault_pgp_keys) != self.vault_key_shares:
             raise cross_field_error("vault_pgp_keys", "needs exactly one PGP key per key share")
+        if self.vault_artifact is None and self.vault_package is None:
+            raise cross_field_error("vault_artifact", "set vault_artifact (a local binary) or vault_package")
+        names = [s for s in self.vault_services if not s.replace("-", "").replace("_", "").isalnum()]
+        if names:
+            raise cross_field_error("vault_services", f"invalid service name {names[0]!r}")
         return self

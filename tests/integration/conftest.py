@@ -32,9 +32,7 @@ def lab() -> Iterator[LabConfig]:
 
 
 def lab_ssh(config: LabConfig, host: str, command: str, check: bool = True) -> str:
-    proc = subprocess.run(
-        ssh_command(config, config.host(host), command), capture_output=True, text=True, timeout=120
-    )
+    proc = subprocess.run(ssh_command(config, config.host(host), command), capture_output=True, text=True, timeout=120)
     if check and proc.returncode != 0:
         raise AssertionError(f"{host}: {command!r} failed ({proc.returncode}): {proc.stderr.strip()}")
     return proc.stdout

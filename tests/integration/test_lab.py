@@ -71,9 +71,21 @@ def test_apt_inside_a_host_reaches_only_the_machine_mirror(lab: LabConfig) -> No
 
 def test_ansible_sees_systemd_in_a_container(lab: LabConfig) -> None:
     proc = subprocess.run(
-        [harden_bin("ansible"), "data-1", "-i", "inventories/lab", "-m", "ansible.builtin.setup",
-         "-a", "filter=ansible_service_mgr,ansible_virtualization_type,ansible_default_ipv4", "-o"],
-        capture_output=True, text=True, timeout=120, env=ansible_env(),
+        [
+            harden_bin("ansible"),
+            "data-1",
+            "-i",
+            "inventories/lab",
+            "-m",
+            "ansible.builtin.setup",
+            "-a",
+            "filter=ansible_service_mgr,ansible_virtualization_type,ansible_default_ipv4",
+            "-o",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=ansible_env(),
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     facts = json.loads(proc.stdout.split("=>", 1)[1])["ansible_facts"]

@@ -12,7 +12,8 @@ from orchestrator.errors import ConfigError, ConfigIssue
 from orchestrator.roles import RoleSpec
 from orchestrator.validation import validate_environment
 
-ALL_ROLES = ["baseline", "vault", "postgres_ha", "redis_sentinel"]
+ALL_ROLES = ["baseline", "pki", "vault", "postgres_ha", "redis_sentinel"]
+VAULT_DEFAULTS = {"vault_artifact": "/var/cache/harden/artifacts/openbao-2.7.2/bao"}
 
 
 def _hosts(sentinels: int = 3, etcd: int = 3, vault: bool = True) -> dict[str, Any]:
@@ -22,6 +23,7 @@ def _hosts(sentinels: int = 3, etcd: int = 3, vault: bool = True) -> dict[str, A
         "data": {"hosts": data},
         "spare": {"hosts": {k: {"ansible_host": f"10.77.0.{30 + i}"} for i, k in enumerate(extra)}},
         "ops": {"hosts": {"ops-1": {"ansible_host": "10.77.0.21"}}},
+        "ca": {"hosts": {"ops-1": None}},
         "postgres": {"hosts": dict.fromkeys(data)},
         "redis": {"hosts": dict.fromkeys(data)},
         "etcd": {"hosts": dict.fromkeys([*data, *extra][:etcd])},
@@ -39,13 +41,17 @@ def make_env(
     host_vars: dict[str, dict[str, Any]] | None = None,
     settings: dict[str, Any] | None = None,
     hosts: dict[str, Any] | None = None,
+    vault_defaults: bool = True,
 ) -> Path:
     env = tmp_path / "env"
     (env / "group_vars").mkdir(parents=True)
     (env / "host_vars").mkdir()
     (env / "hosts.yml").write_text(yaml.safe_dump(hosts or _hosts()))
     (env / "harden.yml").write_text(yaml.safe_dump(settings if settings is not None else {"roles": ALL_ROLES}))
-    for group, values in (group_vars or {}).items():
+    group_vars = {**({"vault": {}} if vault_defaults else {}), **(group_vars or {})}
+    for group, values in group_vars.items():
+        if group == "vault":
+            values = {**VAULT_DEFAULTS, **values}
         (env / "group_vars" / f"{group}.yml").write_text(yaml.safe_dump(values))
     for host, values in (host_vars or {}).items():
         (env / "host_vars" / f"{host}.yml").write_text(yaml.safe_dump(values))
@@ -285,14 +291,14 @@ def test_etcd_too_small(tmp_path: Path) -> None:
 
 
 def test_role_group_empty(tmp_path: Path) -> None:
-    env = make_env(tmp_path, hosts=_hosts(vault=False))
+    env = make_env(tmp_path, hosts=_hosts(vault=False), vault_defaults=False)
     assert issues_of(env) == [("harden.yml", "roles", "role vault needs hosts in group 'vault'")]
 
 
 def test_unknown_role(tmp_path: Path) -> None:
     env = make_env(tmp_path, settings={"roles": ["baseline", "kafka"]})
     assert issues_of(env) == [
-        ("harden.yml", "roles[1]", "Input should be 'baseline', 'vault', 'postgres_ha' or 'redis_sentinel'")
+        ("harden.yml", "roles[1]", "Input should be 'baseline', 'pki', 'vault', 'postgres_ha' or 'redis_sentinel'")
     ]
 
 
@@ -308,7 +314,12 @@ def test_role_listed_twice(tmp_path: Path) -> None:
 
 
 def test_variable_of_disabled_role(tmp_path: Path) -> None:
-    env = make_env(tmp_path, settings={"roles": ["baseline"]}, group_vars={"redis": {"redis_sentinel_port": 6380}})
+    env = make_env(
+        tmp_path,
+        settings={"roles": ["baseline"]},
+        group_vars={"redis": {"redis_sentinel_port": 6380}},
+        vault_defaults=False,
+    )
     assert issues_of(env) == [
         ("group_vars/redis.yml", "redis_sentinel_port", "role redis_sentinel is not enabled in harden.yml roles")
     ]
