@@ -108,7 +108,12 @@ def plan(env_name: str, roles: tuple[str, ...], limit: str | None, fmt: str, out
 @_role_option
 @_limit_option
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation on protected environments.")
-def apply(env_name: str, roles: tuple[str, ...], limit: str | None, yes: bool) -> None:
+@click.option(
+    "--vault-keys-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Unseal keys, so that a vault configuration change can restart nodes one by one and unseal each.",
+)
+def apply(env_name: str, roles: tuple[str, ...], limit: str | None, yes: bool, vault_keys_file: Path | None) -> None:
     """Apply the roles to the environment's hosts, with live progress and a summary.
 
     \b
@@ -116,10 +121,13 @@ def apply(env_name: str, roles: tuple[str, ...], limit: str | None, yes: bool) -
       harden apply --env lab
       harden apply --env staging --role vault --role postgres_ha
       harden apply --env production --yes
+      harden apply --env staging --role vault --vault-keys-file keys.json
     """
     from orchestrator.commands import run_apply
+    from orchestrator.vault_ops import read_keys_file
 
-    sys.exit(run_apply(env_name, roles, limit, yes, console))
+    keys = read_keys_file(vault_keys_file) if vault_keys_file else []
+    sys.exit(run_apply(env_name, roles, limit, yes, console, vault_keys=keys))
 
 
 @main.command()
@@ -143,6 +151,131 @@ def history(env_name: str, role: str | None) -> None:
         when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(rev.created_at))
         table.add_row(rev.role, str(rev.number), when, rev.user, commit, rev.action, rev.result, rev.vars_digest[:12])
     Console().print(table)
+
+
+@main.group()
+def vault() -> None:
+    """Operate the environment's Vault (OpenBao): status and unseal.
+
+    \b
+    Examples:
+      harden vault status --env staging
+      harden vault unseal --env staging
+      harden vault unseal --env lab --keys-file ~/.harden/lab/vault-init.json
+    """
+
+
+@vault.command("status")
+@click.option("--env", "env_name", required=True, help=ENV_HELP)
+def vault_status(env_name: str) -> None:
+    """Show every node's initialised and sealed state.
+
+    \b
+    Examples:
+      harden vault status --env staging
+    """
+    from orchestrator.validation import validate_environment
+    from orchestrator.vault_ops import status
+
+    rows = status(validate_environment(env_name))
+    Console().print(_vault_table(rows))
+    sys.exit(1 if any(r.sealed or r.error for r in rows) else 0)
+
+
+@vault.command("unseal")
+@click.option("--env", "env_name", required=True, help=ENV_HELP)
+@click.option(
+    "--keys-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="JSON with unseal_keys_b64 (as init writes it) or one key per line; else you are prompted.",
+)
+def vault_unseal(env_name: str, keys_file: Path | None) -> None:
+    """Unseal the nodes that are sealed (after a restart) with operator-supplied keys.
+
+    \b
+    Examples:
+      harden vault unseal --env staging            # prompts for each key, hidden
+      harden vault unseal --env lab --keys-file ~/.harden/lab/vault-init.json
+    """
+    from orchestrator.validation import validate_environment
+    from orchestrator.vault_ops import read_keys_file, unseal
+
+    env = validate_environment(env_name)
+    if keys_file is not None:
+        keys = read_keys_file(keys_file)
+    else:
+        threshold = int(env.role_vars["vault"][env.inventory.group_hosts("vault")[0]].vault_key_threshold)  # type: ignore[attr-defined]
+        keys = [click.prompt(f"Unseal key {i + 1}/{threshold}", hide_input=True) for i in range(threshold)]
+    rows = unseal(env, keys)
+    Console().print(_vault_table(rows))
+    sys.exit(1 if any(r.sealed or r.error for r in rows) else 0)
+
+
+def _vault_table(rows: list[Any]) -> Table:
+    table = Table("host", "initialized", "sealed", "unseal progress", "version", "error")
+    for r in rows:
+        sealed = "-" if r.sealed is None else ("[red]yes" if r.sealed else "[green]no")
+        table.add_row(
+            r.host, "-" if r.initialized is None else str(r.initialized).lower(), sealed, r.progress, r.version, r.error
+        )
+    return table
+
+
+@main.group()
+def secrets() -> None:
+    """Move hardcoded secrets into Vault, and render them at deploy time.
+
+    \b
+    Examples:
+      harden secrets import --compose docker-compose.yml --env staging --dry-run
+      harden secrets import --compose docker-compose.yml --env staging
+      harden secrets render --env staging --manifest docker-compose.harden.yml.vault.json
+    """
+
+
+@secrets.command("import")
+@click.option("--compose", "compose", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--env", "env_name", required=True, help=ENV_HELP)
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="Rewritten compose file.")
+@click.option("--dry-run", is_flag=True, help="Only list what was found; write nothing.")
+def secrets_import(compose: Path, env_name: str, output: Path | None, dry_run: bool) -> None:
+    """Find secrets in a docker-compose file, store them in Vault, write a compose file without them.
+
+    Environment entries whose names look secret and URLs with embedded credentials go to
+    secret/data/<service>#<VARIABLE>. The output (default: NAME.harden.yml) reads them from
+    ./secrets/<service>.env, which `harden secrets render` writes at deploy time.
+
+    \b
+    Examples:
+      harden secrets import --compose docker-compose.yml --env staging --dry-run
+      harden secrets import --compose docker-compose.yml --env staging --output compose.prod.yml
+    """
+    from orchestrator.secrets_commands import import_compose
+
+    found = import_compose(compose, env_name, output, dry_run)
+    table = Table("service", "variable", "why", "vault reference", title=f"{len(found)} secret(s) found")
+    for item in found:
+        table.add_row(item.service, item.variable, item.reason, str(item.ref))
+    Console().print(table)
+    if not dry_run and found:
+        click.echo("stored in Vault; the rewritten compose file holds none of them")
+
+
+@secrets.command("render")
+@click.option("--env", "env_name", required=True, help=ENV_HELP)
+@click.option("--manifest", "manifest_path", required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path), default=Path("secrets"))
+def secrets_render(env_name: str, manifest_path: Path, directory: Path) -> None:
+    """Write each service's env file (mode 0600) from Vault, at deploy time.
+
+    \b
+    Examples:
+      harden secrets render --env staging --manifest docker-compose.harden.yml.vault.json --dir secrets
+    """
+    from orchestrator.secrets_commands import render
+
+    for path in render(env_name, manifest_path, directory):
+        click.echo(f"wrote {path} (0600)")
 
 
 def _register_lab() -> None:

@@ -81,7 +81,14 @@ def _exit_code(execution: Execution) -> int:
     return EXIT_CHANGES if execution.plan.changes else EXIT_OK
 
 
-def run_apply(env_name: str, roles: tuple[str, ...], limit: str | None, yes: bool, console: Console) -> int:
+def run_apply(
+    env_name: str,
+    roles: tuple[str, ...],
+    limit: str | None,
+    yes: bool,
+    console: Console,
+    vault_keys: list[str] | None = None,
+) -> int:
     env = validate_environment(env_name)
     _check_roles(env, roles)
     if env.settings.protected and not yes:
@@ -109,7 +116,7 @@ def run_apply(env_name: str, roles: tuple[str, ...], limit: str | None, yes: boo
             progress=progress,
             redactor=Redactor(),
             on_role_done=lambda spec, result: record(spec.name, result),
-            channel_for=lambda spec: channel_for_role(env, spec, check=False),
+            channel_for=lambda spec: channel_for_role(env, spec, check=False, vault_keys=vault_keys),
         )
     console.print(summary_table(execution.plan))
     for err in execution.plan.errors:

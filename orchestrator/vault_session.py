@@ -122,7 +122,7 @@ def ca_file(env: Environment) -> Path | None:
     return path if path.is_file() else None
 
 
-def _client(url: str, ca: Path | None, token: str | None = None) -> Any:
+def client_for(url: str, ca: Path | None, token: str | None = None) -> Any:
     import hvac
 
     return hvac.Client(url=url, verify=str(ca) if ca else True, token=token, timeout=10)
@@ -135,7 +135,7 @@ def seal_status(env: Environment) -> dict[str, dict[str, Any]]:
     for node in vault_nodes(env):
         try:
             with node_url(env, node) as url:
-                out[node.host] = dict(_client(url, ca).sys.read_seal_status())
+                out[node.host] = dict(client_for(url, ca).sys.read_seal_status())
         except Exception as exc:  # report any failure per node
             out[node.host] = {"error": str(exc).splitlines()[0][:200]}
     return out
@@ -170,7 +170,7 @@ def admin_client(env: Environment) -> Iterator[Any | None]:
         return
     for node in vault_nodes(env):
         with node_url(env, node) as url:
-            client = _client(url, ca)
+            client = client_for(url, ca)
             try:
                 status = client.sys.read_seal_status()
             except Exception:  # try the next node

@@ -212,6 +212,8 @@ def down(config: LabConfig) -> None:
     shutil.rmtree(config.state_dir / "hosts", ignore_errors=True)
     for host in config.hosts:  # cached facts describe hosts that no longer exist
         (STATE_DIR / "facts" / host.name).unlink(missing_ok=True)
+    # the lab's controller-side state (secret-zero file, CA copy) belongs to hosts that are gone
+    shutil.rmtree(Path.home() / ".harden" / config.env, ignore_errors=True)
 
 
 def status(config: LabConfig) -> list[HostStatus]:

@@ -9,6 +9,14 @@ from orchestrator.lab.config import LabConfig
 from .conftest import harden, lab_ssh
 
 
+def test_plan_of_every_role_on_never_configured_hosts(lab: LabConfig) -> None:
+    fresh = harden("plan", "--env", "lab", "--format", "json")
+    assert fresh.returncode == 2, fresh.stdout + fresh.stderr  # would change, and nothing failed
+    report = json.loads(fresh.stdout)
+    assert report["errors"] == 0
+    assert {r["role"] for r in report["results"] if r["status"] == "changed"} == {"baseline", "pki", "vault"}
+
+
 def test_baseline_lifecycle(lab: LabConfig) -> None:
     fresh = harden("plan", "--env", "lab", "--role", "baseline", "--format", "json")
     assert fresh.returncode == 2, fresh.stdout + fresh.stderr  # would change, and nothing failed

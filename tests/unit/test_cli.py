@@ -125,6 +125,8 @@ def test_plan_exit_codes(monkeypatch: pytest.MonkeyPatch, status: str, code: int
 def test_plan_markdown_to_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     _fake_execution(monkeypatch, "changed")
     out = tmp_path / "plan.md"
-    result = CliRunner().invoke(main, ["plan", "--env", "lab", "--role", "baseline", "--format", "markdown", "--output", str(out)])
+    result = CliRunner().invoke(
+        main, ["plan", "--env", "lab", "--role", "baseline", "--format", "markdown", "--output", str(out)]
+    )
     assert result.exit_code == 2
     assert out.read_text().startswith("**1 change in 1 role on 1 host**")
