@@ -9,10 +9,11 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from orchestrator import __version__, engine
+from orchestrator import __version__, commands, engine
 from orchestrator.cli import main
 from orchestrator.plan import TaskResult
 from orchestrator.runner import RunResult
+from orchestrator.secret_channel import SecretChannel
 
 COMMANDS = [
     [],
@@ -113,6 +114,7 @@ def _fake_execution(monkeypatch: pytest.MonkeyPatch, status: str) -> None:
 
     monkeypatch.setattr(engine, "run_playbook", fake_run)
     monkeypatch.setattr(engine, "results_from_events", fake_results)
+    monkeypatch.setattr(commands, "channel_for_role", lambda *a, **k: SecretChannel())
 
 
 @pytest.mark.parametrize(("status", "code"), [("ok", 0), ("changed", 2), ("failed", 1)])
