@@ -7,7 +7,7 @@ APT_PACKAGES := debootstrap systemd-container zstd iproute2 openssh-client git
 STAMP_APT := .harden/.apt-stamp
 STAMP_VENV := $(VENV)/.installed
 
-.PHONY: setup demo test lint unit integration generate lab-up lab-down bench clean
+.PHONY: setup demo test lint unit integration generate lab-up lab-down artifacts bench clean
 
 setup: $(STAMP_APT) $(STAMP_VENV)
 
@@ -42,6 +42,11 @@ integration: setup
 test: lint
 	$(BIN)/pytest -q tests/unit tests/integration
 
+# Components Debian does not ship, gathered once from the registries (bao, traefik; Kafka jars
+# with `harden lab artifacts` without --no-kafka).
+artifacts: setup
+	$(BIN)/harden lab artifacts --no-kafka
+
 lab-up: setup
 	$(BIN)/harden lab up
 
@@ -50,12 +55,14 @@ lab-down: setup
 
 demo: setup
 	$(BIN)/harden validate --env lab
+	$(BIN)/harden lab artifacts --no-kafka
 	$(BIN)/harden lab up
 	$(BIN)/harden apply --env lab --yes
 	$(BIN)/harden plan --env lab
 
 bench: setup
 	$(BIN)/python bench/lab_bench.py
+	$(BIN)/python bench/vault_failover.py
 
 clean:
 	rm -rf .harden/runs .mypy_cache .ruff_cache .pytest_cache

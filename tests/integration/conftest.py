@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from orchestrator.lab.artifacts import gather
 from orchestrator.lab.config import LabConfig, load_lab_config
 from orchestrator.lab.manager import down, ssh_command, up
 from orchestrator.paths import REPO_ROOT
@@ -22,6 +23,7 @@ HARDEN = str(Path(sys.executable).with_name("harden"))
 def lab() -> Iterator[LabConfig]:
     if os.geteuid() != 0:
         pytest.skip("the lab needs root")
+    gather(kafka=False)  # the local artifacts the roles install (bao, traefik)
     config = load_lab_config("lab")
     if os.environ.get("HARDEN_LAB_REUSE") != "1":
         down(config)  # every session starts from never-configured hosts
