@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-APT_PACKAGES := debootstrap systemd-container zstd iproute2 openssh-client git
+APT_PACKAGES := debootstrap systemd-container zstd iproute2 openssh-client git nftables
 STAMP_APT := .harden/.apt-stamp
 STAMP_VENV := $(VENV)/.installed
 
@@ -63,6 +63,7 @@ demo: setup
 bench: setup
 	$(BIN)/python bench/lab_bench.py
 	$(BIN)/python bench/vault_failover.py
+	$(BIN)/python bench/redis_failover.py
 
 clean:
 	rm -rf .harden/runs .mypy_cache .ruff_cache .pytest_cache

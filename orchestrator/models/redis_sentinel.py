@@ -40,8 +40,11 @@ class RedisSentinelVars(StrictModel):
     ] = Field("noeviction", description="maxmemory-policy.")
     redis_sentinel_appendonly: bool = Field(True, description="AOF persistence.")
     redis_sentinel_appendfsync: Literal["always", "everysec", "no"] = Field("everysec", description="AOF fsync.")
-    redis_sentinel_save: list[str] = Field(
-        default_factory=lambda: ["3600 1", "300 100", "60 10000"], description="RDB snapshot rules."
+    redis_sentinel_save: str = Field(
+        "300 1",
+        pattern=r"^([0-9]+ [0-9]+)?$",
+        description="RDB snapshot rule 'SECONDS CHANGES' ('' disables). One rule: Redis 7.0 reloads only the "
+        "last of several that CONFIG REWRITE writes, so more would not survive a failover.",
     )
     redis_sentinel_tls_enabled: bool = Field(False, description="Serve TLS on tls-port as well.")
     redis_sentinel_users: list[RedisUser] = Field(default_factory=list, description="Per-service ACL users.")

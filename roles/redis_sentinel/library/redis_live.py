@@ -1,0 +1,182 @@
+#!/usr/bin/python
+"""Ansible module: converge a running Redis or Sentinel to desired settings, with check and diff mode."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: redis_live
+short_description: Converge the live settings of Redis (CONFIG SET) or Sentinel (SENTINEL SET)
+description:
+  - Redis and Sentinel rewrite their own configuration files, so files cannot be the source of
+    truth for what runs. This module compares what the server reports with the desired settings
+    and changes only the differences, live, then lets the server persist them
+    (CONFIG REWRITE for Redis; Sentinel flushes its own file). It never touches replication roles.
+options:
+  port:
+    description: Port on 127.0.0.1.
+    type: int
+    required: true
+  user:
+    description: ACL user to authenticate as (Redis); omitted for Sentinel's requirepass.
+    type: str
+  password:
+    description: Password.
+    type: str
+    required: true
+    no_log: true
+  mode:
+    description: C(server) for Redis, C(sentinel) for Sentinel.
+    type: str
+    choices: [server, sentinel]
+    default: server
+  master_name:
+    description: Monitored master name (sentinel mode).
+    type: str
+  settings:
+    description: Name to desired value.
+    type: dict
+    required: true
+  secret_settings:
+    description: Settings whose values are never shown in diffs.
+    type: list
+    elements: str
+    default: []
+  acl_load:
+    description: Run ACL LOAD first (the ACL file changed).
+    type: bool
+    default: false
+author: harden maintainers
+"""
+
+EXAMPLES = r"""
+- name: Converge Redis
+  redis_live:
+    port: 6379
+    user: admin
+    password: "{{ admin_password }}"
+    settings: {maxmemory: "268435456", appendonly: "yes"}
+"""
+
+RETURN = r"""
+changed_settings:
+  description: Names of the settings that were (or would be) changed.
+  type: list
+  returned: always
+"""
+
+import socket
+from typing import Any
+
+from ansible.module_utils.basic import AnsibleModule
+
+
+class Resp:
+    """A minimal RESP2 client: enough for AUTH, CONFIG, ACL and SENTINEL."""
+
+    def __init__(self, port: int) -> None:
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self.buf = b""
+
+    def call(self, *args: str) -> Any:
+        out = f"*{len(args)}\r\n".encode()
+        for a in args:
+            data = a.encode()
+            out += f"${len(data)}\r\n".encode() + data + b"\r\n"
+        self.sock.sendall(out)
+        return self._read()
+
+    def _line(self) -> bytes:
+        while b"\r\n" not in self.buf:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise ConnectionError("connection closed")
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        return line
+
+    def _read(self) -> Any:
+        line = self._line()
+        kind, rest = line[:1], line[1:]
+        if kind == b"+":
+            return rest.decode()
+        if kind == b"-":
+            raise RuntimeError(rest.decode())
+        if kind == b":":
+            return int(rest)
+        if kind == b"$":
+            size = int(rest)
+            if size < 0:
+                return None
+            while len(self.buf) < size + 2:
+                self.buf += self.sock.recv(65536)
+            data, self.buf = self.buf[:size], self.buf[size + 2 :]
+            return data.decode()
+        if kind == b"*":
+            count = int(rest)
+            return None if count < 0 else [self._read() for _ in range(count)]
+        raise RuntimeError(f"unexpected reply {line!r}")
+
+
+def _pairs(items: list[Any]) -> dict[str, str]:
+    return {str(items[i]): str(items[i + 1]) for i in range(0, len(items) - 1, 2)}
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec={
+            "port": {"type": "int", "required": True},
+            "user": {"type": "str"},
+            "password": {"type": "str", "required": True, "no_log": True},
+            "mode": {"type": "str", "choices": ["server", "sentinel"], "default": "server"},
+            "master_name": {"type": "str"},
+            "settings": {"type": "dict", "required": True},
+            "secret_settings": {"type": "list", "elements": "str", "default": [], "no_log": False},
+            "acl_load": {"type": "bool", "default": False},
+        },
+        supports_check_mode=True,
+    )
+    p = module.params
+    try:
+        conn = Resp(p["port"])
+        conn.call(*(["AUTH", p["user"], p["password"]] if p["user"] else ["AUTH", p["password"]]))
+        if p["mode"] == "sentinel":
+            current = _pairs(conn.call("SENTINEL", "MASTER", p["master_name"]))
+        else:
+            current = {}
+            for name in p["settings"]:
+                current.update(_pairs(conn.call("CONFIG", "GET", name)))
+    except (OSError, RuntimeError, ConnectionError) as exc:
+        module.fail_json(msg=f"cannot read live settings on port {p['port']}: {exc}")
+    desired = {k: str(v) for k, v in p["settings"].items()}
+    changed = sorted(k for k, v in desired.items() if current.get(k) != v)
+    if p["acl_load"] and not module.check_mode:
+        conn.call("ACL", "LOAD")
+    if changed and not module.check_mode:
+        try:
+            for name in changed:
+                if p["mode"] == "sentinel":
+                    conn.call("SENTINEL", "SET", p["master_name"], name, desired[name])
+                else:
+                    conn.call("CONFIG", "SET", name, desired[name])
+            if p["mode"] == "server":
+                conn.call("CONFIG", "REWRITE")
+        except RuntimeError as exc:
+            module.fail_json(msg=f"setting {changed}: {exc}", changed_settings=changed)
+
+    def show(name: str, value: str | None) -> str:
+        return "********" if name in p["secret_settings"] else str(value)
+
+    result: dict[str, Any] = {"changed": bool(changed) or p["acl_load"], "changed_settings": changed}
+    if module._diff and changed:
+        result["diff"] = {
+            "before": "".join(f"{k} {show(k, current.get(k))}\n" for k in changed),
+            "after": "".join(f"{k} {show(k, desired[k])}\n" for k in changed),
+            "before_header": f"live {p['mode']} settings",
+            "after_header": f"live {p['mode']} settings",
+        }
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

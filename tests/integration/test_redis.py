@@ -1,0 +1,117 @@
+"""Role redis_sentinel in the lab: converge, idempotence, auth, and the three fault scenarios."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from orchestrator.lab.config import LabConfig
+from orchestrator.validation import Environment, validate_environment
+
+from ..faults import redis_faults as rf
+from .conftest import harden, lab_ssh
+
+DATA = ("data-1", "data-2", "data-3")
+
+
+@pytest.fixture(scope="module")
+def redis_env(lab: LabConfig) -> Environment:
+    applied = harden("apply", "--env", "lab")  # baseline, pki, vault, then redis_sentinel
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    return validate_environment("lab")
+
+
+@pytest.fixture(scope="module")
+def ra(redis_env: Environment) -> rf.RedisAccess:
+    return rf.access(redis_env)
+
+
+def test_second_apply_changes_nothing(redis_env: Environment) -> None:
+    plan = harden("plan", "--env", "lab", "--role", "redis_sentinel", "--format", "json")
+    assert plan.returncode == 0, plan.stdout + plan.stderr
+    assert json.loads(plan.stdout)["changes"] == 0
+
+
+def test_replication_and_quorum_are_healthy(lab: LabConfig, ra: rf.RedisAccess) -> None:
+    master = rf.master_host(lab, ra)
+    rf.wait_replicas(lab, ra, master, 2)
+    for host in DATA:
+        ok = rf.redis_cli(lab, host, ra.sentinel_password, f"SENTINEL ckquorum {rf.MASTER_NAME}", sentinel=True)
+        assert ok.startswith("OK"), ok
+        assert rf.master_host(lab, ra, via=host) == master
+
+
+def test_auth_is_required_and_least_privilege(lab: LabConfig, ra: rf.RedisAccess) -> None:
+    master = rf.master_host(lab, ra)
+    anonymous = lab_ssh(lab, master, "redis-cli -p 6379 PING 2>&1 || true")
+    assert "NOAUTH" in anonymous or "WRONGPASS" in anonymous or "Authentication required" in anonymous
+    cli = "redis-cli -p 6379 --user orders --no-auth-warning"
+    denied = rf.ssh(
+        lab,
+        master,
+        f"bash -c 'read -r REDISCLI_AUTH; export REDISCLI_AUTH; {cli} FLUSHALL; "
+        f"{cli} CONFIG GET maxmemory; {cli} SET other:key 1; {cli} SET orders:probe 1'",
+        stdin=ra.user_password + "\n",
+    )
+    lines = [line for line in denied.splitlines() if line.strip()]
+    assert "NOPERM" in lines[0] and "NOPERM" in lines[1] and "NOPERM" in lines[2], lines
+    assert lines[3] == "OK"
+    for host in DATA:
+        modes = lab_ssh(
+            lab,
+            host,
+            "stat -c '%n %a %U' /etc/redis/harden-*.conf /etc/redis/harden-users.acl "
+            "/var/lib/redis/redis.conf /var/lib/redis/sentinel.conf",
+        )
+        for line in modes.splitlines():
+            _name, mode, _owner = line.split()
+            assert int(mode, 8) & 0o007 == 0, line  # nothing for others
+        acl = lab_ssh(lab, host, "cat /etc/redis/harden-users.acl")
+        assert ra.user_password not in acl and ra.admin_password not in acl  # hashes only
+
+
+def test_a_kill_master_fails_over(lab: LabConfig, ra: rf.RedisAccess) -> None:
+    old = rf.master_host(lab, ra)
+    result = rf.run_writer(lab, ra, seconds=15, prefix="orders:fault-a", fault=lambda: rf.kill_master(lab, old))
+    new = rf.master_host(lab, ra)
+    assert new != old
+    assert result.first_outage is not None and result.first_outage < 30
+    print(f"redis failover (kill -9 master): writable again after {result.first_outage:.1f}s")
+    missing = set(result.acked) - rf.stored_ids(lab, ra, new, "orders:fault-a")
+    assert missing == set()
+    rf.start_again(lab, old)
+    rf.wait_replicas(lab, ra, new, 2)  # the old master came back and rejoined as a replica
+
+
+def test_b_partition_then_kill_loses_no_acknowledged_write(lab: LabConfig, ra: rf.RedisAccess) -> None:
+    old = rf.master_host(lab, ra)
+
+    def fault() -> None:
+        rf.cut_replication(lab, old)
+        import time
+
+        time.sleep(5)
+        rf.kill_master(lab, old)
+
+    try:
+        result = rf.run_writer(lab, ra, seconds=20, prefix="orders:fault-b", fault=fault)
+    finally:
+        rf.heal(lab, old)
+    new = rf.master_host(lab, ra)
+    assert new != old
+    missing = set(result.acked) - rf.stored_ids(lab, ra, new, "orders:fault-b")
+    print(f"redis partition+kill: {len(result.acked)} acknowledged, {len(missing)} lost")
+    rf.start_again(lab, old)
+    rf.wait_replicas(lab, ra, new, 2)
+    assert missing == set()
+
+
+def test_c_apply_after_failover_changes_nothing_and_keeps_the_master(lab: LabConfig, ra: rf.RedisAccess) -> None:
+    before = rf.master_host(lab, ra)
+    plan = harden("plan", "--env", "lab", "--role", "redis_sentinel", "--format", "json")
+    assert plan.returncode == 0, plan.stdout + plan.stderr
+    applied = harden("apply", "--env", "lab", "--role", "redis_sentinel", check=True)
+    assert "0 changes in 0 roles" in applied.stdout + applied.stderr
+    assert rf.master_host(lab, ra) == before
+    rf.wait_replicas(lab, ra, before, 2)
