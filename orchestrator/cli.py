@@ -278,6 +278,55 @@ def secrets_render(env_name: str, manifest_path: Path, directory: Path) -> None:
         click.echo(f"wrote {path} (0600)")
 
 
+@main.group()
+def redis() -> None:
+    """Operate Redis with Sentinel: status and planned failover.
+
+    \b
+    Examples:
+      harden redis status --env staging
+      harden redis failover --env staging
+    """
+
+
+@redis.command("status")
+@click.option("--env", "env_name", required=True, help=ENV_HELP)
+def redis_status(env_name: str) -> None:
+    """Show the master, its replicas and the Sentinel quorum.
+
+    \b
+    Examples:
+      harden redis status --env lab
+    """
+    from orchestrator.redis_ops import status
+    from orchestrator.validation import validate_environment
+
+    st = status(validate_environment(env_name))
+    table = Table("role", "address", "flags", title=f"{st.master_name}: {st.sentinels} sentinels, quorum {st.quorum}")
+    table.add_row("master", st.master, "")
+    for address, flags in st.replicas:
+        table.add_row("replica", address, flags)
+    Console().print(table)
+    click.echo(f"quorum check: {st.ckquorum}")
+    sys.exit(0 if st.ckquorum.startswith("OK") else 1)
+
+
+@redis.command("failover")
+@click.option("--env", "env_name", required=True, help=ENV_HELP)
+def redis_failover(env_name: str) -> None:
+    """Planned failover: Sentinel promotes a replica, then the old master follows it.
+
+    \b
+    Examples:
+      harden redis failover --env staging
+    """
+    from orchestrator.redis_ops import failover
+    from orchestrator.validation import validate_environment
+
+    old, new = failover(validate_environment(env_name))
+    click.echo(f"master moved from {old} to {new}")
+
+
 def _register_lab() -> None:
     from orchestrator.lab.cli import lab
 

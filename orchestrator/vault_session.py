@@ -11,17 +11,12 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shlex
-import signal
-import socket
-import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from orchestrator.errors import HardenError
+from orchestrator.tunnel import reach, ssh_prefix
 from orchestrator.validation import Environment
 
 CREDENTIAL_VARS = ("VAULT_TOKEN", "BAO_TOKEN", "HARDEN_VAULT_ROLE_ID", "HARDEN_VAULT_SECRET_ID")
@@ -60,61 +55,18 @@ class VaultNode:
 def vault_nodes(env: Environment) -> list[VaultNode]:
     nodes = []
     for host in env.inventory.group_hosts("vault"):
-        v = {k: s.value for k, s in env.inventory.effective_vars(host).items()}
         model = env.role_vars.get("vault", {}).get(host)
         port = int(getattr(model, "vault_api_port", 8200))
-        address = str(v.get("ansible_host", host))
-        ssh = ["ssh", "-o", "BatchMode=yes", "-o", "ExitOnForwardFailure=yes"]
-        ssh += shlex.split(str(v.get("ansible_ssh_common_args", "")))
-        if "ansible_port" in v:
-            ssh += ["-p", str(v["ansible_port"])]
-        target = f"{v['ansible_user']}@{address}" if "ansible_user" in v else address
-        nodes.append(VaultNode(host=host, address=address, port=port, ssh=[*ssh, target]))
+        address, ssh = ssh_prefix(env, host)
+        nodes.append(VaultNode(host=host, address=address, port=port, ssh=ssh))
     return nodes
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @contextlib.contextmanager
 def node_url(env: Environment, node: VaultNode) -> Iterator[str]:
     """An https URL for the node: direct, or through an SSH tunnel when harden.yml asks for one."""
-    if not env.settings.vault_tunnel:
-        yield f"https://{node.address}:{node.port}"
-        return
-    port = _free_port()
-    cmd = [*node.ssh[:-1], "-N", "-L", f"127.0.0.1:{port}:{node.address}:{node.port}", node.ssh[-1]]
-    proc = subprocess.Popen(
-        cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
-    )
-    try:
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                err = proc.stderr.read().decode(errors="replace").strip() if proc.stderr else ""
-                raise HardenError(f"SSH tunnel to {node.host} failed: {err}")
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            time.sleep(0.05)
-        yield f"https://127.0.0.1:{port}"
-    finally:
-        _stop_group(proc)
-
-
-def _stop_group(proc: subprocess.Popen[bytes]) -> None:
-    """End the tunnel and its ProxyCommand children."""
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, sig)
-        try:
-            proc.wait(timeout=3)
-            return
-        except subprocess.TimeoutExpired:
-            continue
+    with reach(env, node.ssh, node.address, node.port) as (host, port):
+        yield f"https://{host}:{port}"
 
 
 def ca_file(env: Environment) -> Path | None:

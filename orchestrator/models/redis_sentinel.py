@@ -43,8 +43,8 @@ class RedisSentinelVars(StrictModel):
     redis_sentinel_save: str = Field(
         "300 1",
         pattern=r"^([0-9]+ [0-9]+)?$",
-        description="RDB snapshot rule 'SECONDS CHANGES' ('' disables). One rule: Redis 7.0 reloads only the "
-        "last of several that CONFIG REWRITE writes, so more would not survive a failover.",
+        description="RDB snapshot rule 'SECONDS CHANGES' ('' disables). One rule only: Redis 7.0 reloads just "
+        "the last of the lines CONFIG REWRITE writes.",
     )
     redis_sentinel_tls_enabled: bool = Field(False, description="Serve TLS on tls-port as well.")
     redis_sentinel_users: list[RedisUser] = Field(default_factory=list, description="Per-service ACL users.")

@@ -115,3 +115,15 @@ def test_c_apply_after_failover_changes_nothing_and_keeps_the_master(lab: LabCon
     assert "0 changes in 0 roles" in applied.stdout + applied.stderr
     assert rf.master_host(lab, ra) == before
     rf.wait_replicas(lab, ra, before, 2)
+
+
+def test_d_planned_failover_and_status_commands(lab: LabConfig, ra: rf.RedisAccess) -> None:
+    before = rf.master_host(lab, ra)
+    moved = harden("redis", "failover", "--env", "lab", check=True)
+    assert "master moved from" in moved.stdout
+    after = rf.master_host(lab, ra)
+    assert after != before
+    status = harden("redis", "status", "--env", "lab", check=True)
+    assert f"{lab.host(after).address}:6379" in status.stdout
+    assert "quorum check: OK" in status.stdout
+    rf.wait_replicas(lab, ra, after, 2)
