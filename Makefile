@@ -61,9 +61,9 @@ demo: setup
 	$(BIN)/harden plan --env lab
 
 bench: setup
-	$(BIN)/python bench/lab_bench.py
-	$(BIN)/python bench/vault_failover.py
-	$(BIN)/python bench/redis_failover.py
+	$(BIN)/python -m bench.lab_bench
+	$(BIN)/python -m bench.vault_failover
+	$(BIN)/python -m bench.redis_failover
 
 clean:
 	rm -rf .harden/runs .mypy_cache .ruff_cache .pytest_cache

@@ -1,6 +1,6 @@
 """Measure the lab: `lab up` cold (image built), from the cached tarball, and warm; memory per idle host.
 
-Usage (root): python bench/lab_bench.py [--runs 3] [--skip-cold]
+Usage (root, from the repository root): python -m bench.lab_bench [--runs 3] [--skip-cold]
 Writes bench/lab.md. Times are wall-clock medians on this machine; compare ratios, not seconds.
 """
 

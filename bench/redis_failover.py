@@ -6,7 +6,7 @@ writes continuously, the master is killed (-9, kept down), and we record the tim
 client writes again and how many acknowledged writes are missing afterwards. One more run per
 setting cuts the replication links for 5 s before the kill.
 
-Usage (root, lab up and applied): python bench/redis_failover.py [--runs 3]
+Usage (root, lab up and applied, from the repository root): python -m bench.redis_failover [--runs 3]
 Writes bench/redis_failover.md.
 """
 
@@ -84,7 +84,7 @@ def main() -> None:
     lines = [
         "# Redis Sentinel failover in the lab",
         "",
-        f"Produced by `bench/redis_failover.py --runs {args.runs}`: Redis 7.0.15, 3 data nodes with colocated "
+        f"Produced by `python -m bench.redis_failover --runs {args.runs}`: Redis 7.0.15, 3 data nodes with colocated "
         "Sentinels (quorum 2), a redis-py Sentinel client on ops-1 writing continuously. `kill -9` of the master "
         "(kept down); time from the first failed write to the next acknowledged one; acknowledged writes missing "
         "on the new master afterwards. Both settings measured one after the other in the same session.",
