@@ -150,7 +150,7 @@ def history(env_name: str, role: str | None) -> None:
         commit = rev.git_commit[:10] + ("+dirty" if rev.git_dirty else "")
         when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(rev.created_at))
         table.add_row(rev.role, str(rev.number), when, rev.user, commit, rev.action, rev.result, rev.vars_digest[:12])
-    Console().print(table)
+    Console(width=160).print(table)
 
 
 @main.group()
@@ -325,6 +325,29 @@ def redis_failover(env_name: str) -> None:
 
     old, new = failover(validate_environment(env_name))
     click.echo(f"master moved from {old} to {new}")
+
+
+@main.command()
+@click.option("--env", "env_name", required=True, help=ENV_HELP)
+@click.option("--role", required=True, help="The one role to roll back.")
+@click.option("--to", "to", type=int, default=None, help="Revision number (default: the one before the current).")
+@click.option("--dry-run", is_flag=True, help="Show the plan diff of the rollback; change nothing.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def rollback(env_name: str, role: str, to: int | None, dry_run: bool, yes: bool) -> None:
+    """Bring one role back to an earlier revision: its content at that commit, with its variables.
+
+    Only that role's files and services change. Refuses, with the reason, when the revision
+    cannot be restored (pruned, failed, its commit missing, or before a data format change).
+
+    \b
+    Examples:
+      harden history --env staging --role redis_sentinel
+      harden rollback --env staging --role redis_sentinel --dry-run
+      harden rollback --env staging --role baseline --to 3 --yes
+    """
+    from orchestrator.commands import run_rollback
+
+    sys.exit(run_rollback(env_name, role, to, dry_run, yes, console))
 
 
 def _register_lab() -> None:

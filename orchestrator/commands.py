@@ -16,8 +16,9 @@ from orchestrator.redact import Redactor
 from orchestrator.report import render
 from orchestrator.revisions import RevisionStore
 from orchestrator.role_secrets import channel_for_role
-from orchestrator.roles import ROLES
+from orchestrator.roles import ROLES, RoleSpec
 from orchestrator.runner import RunResult
+from orchestrator.snapshots import snapshot
 from orchestrator.validation import Environment, validate_environment
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
@@ -94,17 +95,23 @@ def run_apply(
     if env.settings.protected and not yes:
         click.confirm(f"{env.name} is protected. Apply {', '.join(r.name for r in env.roles(roles))}?", abort=True)
     store = RevisionStore()
+    backups: dict[str, dict[str, str]] = {}
+
+    def before(spec: RoleSpec, run_dir: Path) -> None:
+        backups[spec.name] = snapshot(env, spec, run_dir, store.next_number(env.name, spec.name), limit)
 
     def record(spec_name: str, result: RunResult) -> None:
-        hosts = env.inventory.group_hosts(ROLES[spec_name].group)
+        spec = ROLES[spec_name]
         store.record(
             env=env.name,
             role=spec_name,
             action="apply",
-            hosts=hosts,
+            hosts=spec.hosts(env.inventory),
             models=env.role_vars.get(spec_name, {}),
             result="success" if result.ok else f"failed ({result.status})",
             history_max=env.settings.history_max,
+            backups=backups.get(spec_name),
+            data_format=spec.data_format,
         )
 
     with RoleProgress(console, enabled=True) as progress:
@@ -117,6 +124,7 @@ def run_apply(
             redactor=Redactor(),
             on_role_done=lambda spec, result: record(spec.name, result),
             channel_for=lambda spec: channel_for_role(env, spec, check=False, vault_keys=vault_keys),
+            before_role=before,
         )
     console.print(summary_table(execution.plan))
     for err in execution.plan.errors:
@@ -124,3 +132,23 @@ def run_apply(
     if execution.stopped_after:
         console.print(f"[red]stopped after {execution.stopped_after} failed; later roles were not applied")
     return EXIT_ERROR if execution.failed else EXIT_OK
+
+
+def run_rollback(env_name: str, role: str, to: int | None, dry_run: bool, yes: bool, console: Console) -> int:
+    from orchestrator.rollback import choose, rollback
+
+    env = validate_environment(env_name)
+    _check_roles(env, (role,))
+    choice = choose(RevisionStore(), env, role, to)
+    if not dry_run and not yes:
+        click.confirm(
+            f"Roll {role} in {env.name} back from revision {choice.current.number} to {choice.target.number}?",
+            abort=True,
+        )
+    _, plan = rollback(env, role, to, dry_run=dry_run)
+    click.echo("\n".join(render(plan, "text")), nl=False)
+    if plan.errors:
+        return EXIT_ERROR
+    verb = "would roll" if dry_run else "rolled"
+    console.print(f"{verb} {role} back to revision {choice.target.number} ({plan.summary()})")
+    return EXIT_OK

@@ -62,13 +62,16 @@ def execute(
     redactor: Redactor | None = None,
     on_role_done: Callable[[RoleSpec, RunResult], None] | None = None,
     channel_for: Callable[[RoleSpec], SecretChannel] | None = None,
+    before_role: Callable[[RoleSpec, Path], None] | None = None,
 ) -> Execution:
     hook: ProgressHook = progress or _Silent()
     selected = env.roles(roles)
     run_dir = new_run_dir(env.name, "plan" if check else "apply")
     execution = Execution(plan=Plan(env=env.name), run_dir=run_dir)
     for spec in selected:
-        hosts = env.inventory.group_hosts(spec.group)
+        hosts = spec.hosts(env.inventory)
+        if before_role is not None:
+            before_role(spec, run_dir)
         hook.start_role(spec.name, len(hosts))
         channel = channel_for(spec) if channel_for else SecretChannel()
         if redactor is not None:

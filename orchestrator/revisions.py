@@ -33,6 +33,8 @@ CREATE TABLE IF NOT EXISTS revisions (
     vars_json TEXT NOT NULL,
     result TEXT NOT NULL,
     backups TEXT NOT NULL,
+    data_format INTEGER NOT NULL DEFAULT 1,
+    role_digest TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (env, role, number)
 )
 """
@@ -53,6 +55,13 @@ class Revision:
     vars_json: str
     result: str
     backups: dict[str, str]
+    data_format: int = 1
+    role_digest: str = ""
+
+    @property
+    def public_vars(self) -> dict[str, dict[str, Any]]:
+        data: dict[str, dict[str, Any]] = json.loads(self.vars_json)
+        return data
 
 
 def git_state(repo: Path = REPO_ROOT) -> tuple[str, bool]:
@@ -71,6 +80,21 @@ def git_state(repo: Path = REPO_ROOT) -> tuple[str, bool]:
     except (OSError, subprocess.CalledProcessError):
         return "unknown", True
     return commit, dirty
+
+
+def role_files(role: str, tree: Path = REPO_ROOT) -> list[Path]:
+    """The files that make up a role's content: the role, its playbook, and the shared pki issuer."""
+    files = sorted(p for p in (tree / "roles" / role).rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    extra = [tree / "playbooks" / f"{role}.yml", tree / "roles" / "pki" / "tasks" / "issue.yml"]
+    return files + [p for p in extra if p.is_file() and p not in files]
+
+
+def content_digest(role: str, tree: Path = REPO_ROOT) -> str:
+    """SHA-256 over the role's files (paths and bytes), as they are in ``tree`` now."""
+    h = hashlib.sha256()
+    for path in role_files(role, tree):
+        h.update(str(path.relative_to(tree)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()
 
 
 def public_vars(models: Mapping[str, BaseModel]) -> dict[str, dict[str, Any]]:
@@ -92,6 +116,17 @@ class RevisionStore:
         self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         self._db = sqlite3.connect(self.path)
         self._db.execute(SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(revisions)")}
+        if "data_format" not in columns:  # databases from before data formats were recorded
+            self._db.execute("ALTER TABLE revisions ADD COLUMN data_format INTEGER NOT NULL DEFAULT 1")
+        if "role_digest" not in columns:
+            self._db.execute("ALTER TABLE revisions ADD COLUMN role_digest TEXT NOT NULL DEFAULT ''")
+
+    def next_number(self, env: str, role: str) -> int:
+        (last,) = self._db.execute(
+            "SELECT COALESCE(MAX(number), 0) FROM revisions WHERE env=? AND role=?", (env, role)
+        ).fetchone()
+        return int(last) + 1
 
     def record(
         self,
@@ -104,9 +139,13 @@ class RevisionStore:
         result: str,
         backups: Mapping[str, str] | None = None,
         history_max: int = 10,
+        data_format: int = 1,
+        role_digest: str | None = None,
+        git: tuple[str, bool] | None = None,
+        public: dict[str, dict[str, Any]] | None = None,
     ) -> Revision:
-        commit, dirty = git_state()
-        public = public_vars(models)
+        commit, dirty = git or git_state()
+        public = public if public is not None else public_vars(models)
         with self._db:
             (last,) = self._db.execute(
                 "SELECT COALESCE(MAX(number), 0) FROM revisions WHERE env=? AND role=?", (env, role)
@@ -125,9 +164,11 @@ class RevisionStore:
                 vars_json=json.dumps(public, sort_keys=True),
                 result=result,
                 backups=dict(backups or {}),
+                data_format=data_format,
+                role_digest=role_digest if role_digest is not None else content_digest(role),
             )
             self._db.execute(
-                "INSERT INTO revisions VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO revisions VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     rev.env,
                     rev.role,
@@ -142,6 +183,8 @@ class RevisionStore:
                     rev.vars_json,
                     rev.result,
                     json.dumps(rev.backups),
+                    rev.data_format,
+                    rev.role_digest,
                 ),
             )
             self._db.execute(
@@ -167,6 +210,8 @@ class RevisionStore:
                 vars_json=r[10],
                 result=r[11],
                 backups=json.loads(r[12]),
+                data_format=int(r[13]),
+                role_digest=str(r[14]),
             )
             for r in rows
         ]

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+from pydantic import BaseModel
+
 from orchestrator.errors import HardenError
 from orchestrator.kv import KvStore
 from orchestrator.roles import RoleSpec
@@ -26,12 +30,18 @@ def _vault_role_channel(env: Environment, vault_keys: list[str]) -> SecretChanne
 
 
 def channel_for_role(
-    env: Environment, spec: RoleSpec, *, check: bool, vault_keys: list[str] | None = None
+    env: Environment,
+    spec: RoleSpec,
+    *,
+    check: bool,
+    vault_keys: list[str] | None = None,
+    models: Mapping[str, BaseModel] | None = None,
 ) -> SecretChannel:
+    """Secrets for one role run; ``models`` replaces the inventory's variables (rollback)."""
     if spec.name == "vault":
         return _vault_role_channel(env, vault_keys or [])
     channel = SecretChannel()
-    models = env.role_vars.get(spec.name, {})
+    models = models if models is not None else env.role_vars.get(spec.name, {})
     if not any(has_secrets(getattr(m, f)) for m in models.values() for f in type(m).model_fields):
         return channel
     with admin_client(env) as client:

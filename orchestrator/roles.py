@@ -26,6 +26,16 @@ class RoleSpec:
     group: str
     summary: str
     topology: TopologyCheck | None = None
+    # Host paths this role writes: snapshotted before each apply, for rollback.
+    managed_paths: tuple[str, ...] = ()
+    # Bumped when the role changes the format of data it keeps; older revisions cannot be restored.
+    data_format: int = 1
+    # Ansible host pattern of the role's playbook, when it is more than its group.
+    host_pattern: str = ""
+
+    def hosts(self, inv: Inventory) -> list[str]:
+        pattern = self.host_pattern or self.group
+        return sorted({h for group in pattern.split(":") for h in inv.group_hosts(group)})
 
     @property
     def prefix(self) -> str:

@@ -46,17 +46,18 @@ def new_run_dir(env: str, action: str) -> Path:
     return path
 
 
-def ansible_environment(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+def ansible_environment(extra: Mapping[str, str] | None = None, tree: Path = REPO_ROOT) -> dict[str, str]:
+    """Environment for ansible-playbook; ``tree`` is the checkout whose roles run (rollback uses older ones)."""
     bin_dir = str(Path(sys.executable).parent)
     path = os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin")
     env = {
         "PATH": path if bin_dir in path.split(os.pathsep) else f"{bin_dir}{os.pathsep}{path}",
-        "ANSIBLE_CONFIG": str(ANSIBLE_CFG),
-        "ANSIBLE_ROLES_PATH": str(ROLES_DIR),
+        "ANSIBLE_CONFIG": str(tree / ANSIBLE_CFG.name),
+        "ANSIBLE_ROLES_PATH": str(tree / ROLES_DIR.name),
         "ANSIBLE_CACHE_PLUGIN_CONNECTION": str(STATE_DIR / "facts"),
         "ANSIBLE_LOCAL_TEMP": str(STATE_DIR / "tmp"),
-        "ANSIBLE_FILTER_PLUGINS": str(REPO_ROOT / "plugins" / "filter"),
-        "ANSIBLE_LOOKUP_PLUGINS": str(REPO_ROOT / "plugins" / "lookup"),
+        "ANSIBLE_FILTER_PLUGINS": str(tree / "plugins" / "filter"),
+        "ANSIBLE_LOOKUP_PLUGINS": str(REPO_ROOT / "plugins" / "lookup"),  # the channel reader of this version
         "ANSIBLE_NOCOLOR": "1",
         "ANSIBLE_FORCE_COLOR": "0",
     }
@@ -77,6 +78,7 @@ def run_playbook(
     extravars: Mapping[str, Any] | None = None,
     envvars: Mapping[str, str] | None = None,
     on_event: EventHandler | None = None,
+    tree: Path = REPO_ROOT,
 ) -> RunResult:
     import ansible_runner  # imported lazily: it is slow to import and validate never needs it
 
@@ -98,11 +100,11 @@ def run_playbook(
         limit=limit,
         forks=forks,
         extravars=dict(extravars or {}),
-        envvars=ansible_environment(envvars),
+        envvars=ansible_environment(envvars, tree),
         event_handler=handle,
         quiet=True,
         json_mode=False,
-        project_dir=str(REPO_ROOT),
+        project_dir=str(tree),
     )
     return RunResult(
         role=role,

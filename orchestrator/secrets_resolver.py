@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel
@@ -71,7 +72,7 @@ class Resolver:
         return value
 
 
-def fill_channel(channel: SecretChannel, role: str, models: dict[str, BaseModel], resolver: Resolver) -> None:
+def fill_channel(channel: SecretChannel, role: str, models: Mapping[str, BaseModel], resolver: Resolver) -> None:
     for host, model in models.items():
         for field in type(model).model_fields:
             value = getattr(model, field)

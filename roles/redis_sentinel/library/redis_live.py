@@ -137,9 +137,17 @@ def main() -> None:
         supports_check_mode=True,
     )
     p = module.params
-    try:
+
+    def connect() -> Resp:
         conn = Resp(p["port"])
         conn.call(*(["AUTH", p["user"], p["password"]] if p["user"] else ["AUTH", p["password"]]))
+        return conn
+
+    try:
+        if p["acl_load"] and not module.check_mode:
+            # ACL LOAD may close connections of users it reloads, ours included: use a fresh one after
+            connect().call("ACL", "LOAD")
+        conn = connect()
         if p["mode"] == "sentinel":
             current = _pairs(conn.call("SENTINEL", "MASTER", p["master_name"]))
         else:
@@ -150,8 +158,6 @@ def main() -> None:
         module.fail_json(msg=f"cannot read live settings on port {p['port']}: {exc}")
     desired = {k: str(v) for k, v in p["settings"].items()}
     changed = sorted(k for k, v in desired.items() if current.get(k) != v)
-    if p["acl_load"] and not module.check_mode:
-        conn.call("ACL", "LOAD")
     if changed and not module.check_mode:
         try:
             for name in changed:

@@ -1,0 +1,115 @@
+"""harden rollback, per role: a live setting goes back, nothing else changes, under load too."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bench.lab_env import copy_lab_with
+from orchestrator.lab.config import LabConfig
+from orchestrator.validation import Environment, validate_environment
+from orchestrator.vault_session import admin_client
+
+from ..faults import redis_faults as rf
+from .conftest import harden, lab_ssh
+
+OTHER_ROLES_FILES = {
+    "baseline": "/etc/redis/harden-* /etc/openbao/openbao.hcl /etc/harden-ca/ca.crt",
+    "redis_sentinel": "/etc/ssh/sshd_config.d/50-harden.conf /etc/systemd/journald.conf.d/50-harden.conf "
+    "/etc/openbao/openbao.hcl",
+    "vault": "/etc/redis/harden-* /etc/ssh/sshd_config.d/50-harden.conf",
+}
+
+
+@pytest.fixture(scope="module")
+def env(lab: LabConfig) -> Environment:
+    applied = harden("apply", "--env", "lab")
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    return validate_environment("lab")
+
+
+def checksums(lab: LabConfig, role: str) -> dict[str, str]:
+    """sha256 of the other roles' files on every host (rollback of `role` must not touch them)."""
+    paths = OTHER_ROLES_FILES[role]
+    return {h.name: lab_ssh(lab, h.name, f"sha256sum {paths} 2>/dev/null || true") for h in lab.hosts}
+
+
+def three_revisions(role: str, tmp_path: Path, line: str, group: str) -> Path:
+    """Revision 1 from the lab as it is, revision 2 from a copy with one setting changed."""
+    harden("apply", "--env", "lab", "--role", role, check=True)
+    changed = copy_lab_with(tmp_path, group, line)
+    harden("apply", "--env", str(changed), "--role", role, check=True)
+    return changed
+
+
+def assert_history_ends_apply_apply_rollback(role: str) -> None:
+    out = harden("history", "--env", "lab", "--role", role, check=True).stdout
+    rows = [line for line in out.splitlines() if role in line and ("apply" in line or "rollback" in line)]
+    assert len(rows) >= 3
+    assert "apply" in rows[-3] and "apply" in rows[-2] and "rollback" in rows[-1]
+
+
+def test_baseline_rollback(env: Environment, lab: LabConfig, tmp_path: Path) -> None:
+    changed = three_revisions("baseline", tmp_path, "baseline_sshd_max_auth_tries: 5", "all")
+    assert "maxauthtries 5" in lab_ssh(lab, "data-1", "sshd -T")
+    before = checksums(lab, "baseline")
+    dry = harden("rollback", "--env", str(changed), "--role", "baseline", "--dry-run")
+    assert dry.returncode == 0, dry.stdout + dry.stderr
+    assert "MaxAuthTries" in dry.stdout
+    assert "maxauthtries 5" in lab_ssh(lab, "data-1", "sshd -T")  # dry run changed nothing
+    harden("rollback", "--env", str(changed), "--role", "baseline", "--yes", check=True)
+    for host in lab.hosts:
+        assert "maxauthtries 3" in lab_ssh(lab, host.name, "sshd -T")
+    plan = harden("plan", "--env", "lab", "--role", "baseline", "--format", "json")
+    assert plan.returncode == 0 and json.loads(plan.stdout)["changes"] == 0
+    assert checksums(lab, "baseline") == before
+    assert_history_ends_apply_apply_rollback("baseline")
+
+
+def test_redis_rollback_under_load_loses_no_write(env: Environment, lab: LabConfig, tmp_path: Path) -> None:
+    ra = rf.access(env)
+    changed = three_revisions("redis_sentinel", tmp_path, "redis_sentinel_maxmemory: 300mb", "redis")
+    master = rf.master_host(lab, ra)
+    assert "314572800" in rf.redis_cli(lab, master, ra.admin_password, "CONFIG GET maxmemory")
+    before = checksums(lab, "redis_sentinel")
+    rolled: dict[str, int] = {}
+
+    def do_rollback() -> None:
+        rolled["rc"] = harden("rollback", "--env", str(changed), "--role", "redis_sentinel", "--yes").returncode
+
+    result = rf.run_writer(lab, ra, seconds=25, prefix="orders:rollback", fault=do_rollback, fault_after=2)
+    assert rolled["rc"] == 0
+    for host in ("data-1", "data-2", "data-3"):
+        assert "268435456" in rf.redis_cli(lab, host, ra.admin_password, "CONFIG GET maxmemory")
+    assert rf.master_host(lab, ra) == master  # never fights Sentinel
+    missing = set(result.acked) - rf.stored_ids(lab, ra, master, "orders:rollback")
+    assert missing == set()
+    plan = harden("plan", "--env", "lab", "--role", "redis_sentinel", "--format", "json")
+    assert plan.returncode == 0 and json.loads(plan.stdout)["changes"] == 0
+    assert checksums(lab, "redis_sentinel") == before
+    assert_history_ends_apply_apply_rollback("redis_sentinel")
+
+
+def _postgres_token_ttl(env: Environment) -> int:
+    with admin_client(env) as admin:
+        return int(admin.auth.approle.read_role("postgres")["data"]["token_ttl"])
+
+
+def test_vault_rollback(env: Environment, lab: LabConfig, tmp_path: Path) -> None:
+    changed = three_revisions("vault", tmp_path, "vault_token_ttl: 7200", "vault")
+    assert _postgres_token_ttl(env) == 7200
+    before = checksums(lab, "vault")
+    harden("rollback", "--env", str(changed), "--role", "vault", "--yes", check=True)
+    assert _postgres_token_ttl(env) == 3600
+    plan = harden("plan", "--env", "lab", "--role", "vault", "--format", "json")
+    assert plan.returncode == 0 and json.loads(plan.stdout)["changes"] == 0
+    assert checksums(lab, "vault") == before
+    assert_history_ends_apply_apply_rollback("vault")
+
+
+def test_rollback_refuses_what_cannot_be_restored(env: Environment) -> None:
+    missing = harden("rollback", "--env", "lab", "--role", "baseline", "--to", "9999", "--yes")
+    assert missing.returncode == 1
+    assert "revision 9999 of baseline is not kept" in missing.stderr
