@@ -83,7 +83,13 @@ def install_writer(lab: LabConfig) -> None:
 
 
 def run_writer(
-    lab: LabConfig, ra: RedisAccess, seconds: float, prefix: str, fault: Callable[[], None], fault_after: float = 3.0
+    lab: LabConfig,
+    ra: RedisAccess,
+    seconds: float,
+    prefix: str,
+    fault: Callable[[], None],
+    fault_after: float = 3.0,
+    wait: int = 0,
 ) -> WriterResult:
     install_writer(lab)
     sentinels = [[h.address, 26379] for h in lab.hosts if h.name.startswith("data-")]

@@ -4,7 +4,9 @@ Writes key <prefix>:<n> = n through a Sentinel-discovered master and records eve
 acknowledged, and when writes stopped and resumed. Secrets come on stdin, never on argv.
 
 stdin: JSON {"sentinels": [[host, port], ...], "master": name, "user": u, "password": p,
-             "sentinel_password": sp, "seconds": s, "prefix": key prefix}
+             "sentinel_password": sp, "seconds": s, "prefix": key prefix, "wait": replicas}
+With "wait" > 0 a write counts as acknowledged only once WAIT reports that many replicas have it
+(how a service that must not lose writes across a failover uses Redis).
 stdout: JSON {"acked": [n...], "errors": [[t, msg]...], "outages": [[start, end]...]}
 """
 
@@ -34,6 +36,8 @@ def main() -> None:
         n += 1
         try:
             master.set(f"{cfg['prefix']}:{n}", n)
+            if cfg.get("wait") and master.wait(cfg["wait"], 200) < cfg["wait"]:
+                raise RuntimeError("not replicated in time (WAIT)")
             acked.append(n)
             if down_since is not None:
                 outages.append([down_since - start, time.monotonic() - start])
