@@ -101,6 +101,7 @@ def run_writer(
         "sentinel_password": ra.sentinel_password,
         "seconds": seconds,
         "prefix": prefix,
+        "wait": wait,
     }
     result: dict[str, str] = {}
 

@@ -113,3 +113,16 @@ def test_rollback_refuses_what_cannot_be_restored(env: Environment) -> None:
     missing = harden("rollback", "--env", "lab", "--role", "baseline", "--to", "9999", "--yes")
     assert missing.returncode == 1
     assert "revision 9999 of baseline is not kept" in missing.stderr
+
+
+def test_pki_rollback(env: Environment, lab: LabConfig, tmp_path: Path) -> None:
+    """pki has no live setting to show: its rollback re-applies revision 1 and changes nothing on hosts."""
+    changed = three_revisions("pki", tmp_path, "pki_cert_renew_days: 45", "all")
+    ca_before = lab_ssh(lab, "ops-1", "sha256sum /etc/harden-ca/ca.crt /etc/harden-ca/ca.key")
+    others = checksums(lab, "vault")
+    harden("rollback", "--env", str(changed), "--role", "pki", "--yes", check=True)
+    assert lab_ssh(lab, "ops-1", "sha256sum /etc/harden-ca/ca.crt /etc/harden-ca/ca.key") == ca_before
+    plan = harden("plan", "--env", "lab", "--role", "pki", "--format", "json")
+    assert plan.returncode == 0 and json.loads(plan.stdout)["changes"] == 0
+    assert checksums(lab, "vault") == others
+    assert_history_ends_apply_apply_rollback("pki")
