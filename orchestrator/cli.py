@@ -141,12 +141,12 @@ def history(env_name: str, role: str | None) -> None:
       harden history --env staging
       harden history --env staging --role redis_sentinel
     """
-    from orchestrator.inventory import resolve_env_path
-    from orchestrator.revisions import RevisionStore
+    from orchestrator.revision_backends import open_store
+    from orchestrator.validation import validate_environment
 
-    name = resolve_env_path(env_name).name
+    env = validate_environment(env_name)
     table = Table("role", "rev", "time", "user", "commit", "action", "result", "vars")
-    for rev in RevisionStore().history(name, role):
+    for rev in open_store(env).history(env.name, role):
         commit = rev.git_commit[:10] + ("+dirty" if rev.git_dirty else "")
         when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(rev.created_at))
         table.add_row(rev.role, str(rev.number), when, rev.user, commit, rev.action, rev.result, rev.vars_digest[:12])

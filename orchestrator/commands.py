@@ -14,7 +14,7 @@ from orchestrator.plan import Plan
 from orchestrator.progress import RoleProgress
 from orchestrator.redact import Redactor
 from orchestrator.report import render
-from orchestrator.revisions import RevisionStore
+from orchestrator.revision_backends import open_store
 from orchestrator.role_secrets import channel_for_role
 from orchestrator.roles import ROLES, RoleSpec
 from orchestrator.runner import RunResult
@@ -94,7 +94,7 @@ def run_apply(
     _check_roles(env, roles)
     if env.settings.protected and not yes:
         click.confirm(f"{env.name} is protected. Apply {', '.join(r.name for r in env.roles(roles))}?", abort=True)
-    store = RevisionStore()
+    store = open_store(env)
     backups: dict[str, dict[str, str]] = {}
 
     def before(spec: RoleSpec, run_dir: Path) -> None:
@@ -139,7 +139,7 @@ def run_rollback(env_name: str, role: str, to: int | None, dry_run: bool, yes: b
 
     env = validate_environment(env_name)
     _check_roles(env, (role,))
-    choice = choose(RevisionStore(), env, role, to)
+    choice = choose(open_store(env), env, role, to)
     if not dry_run and not yes:
         click.confirm(
             f"Roll {role} in {env.name} back from revision {choice.current.number} to {choice.target.number}?",

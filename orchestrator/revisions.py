@@ -146,27 +146,28 @@ class RevisionStore:
     ) -> Revision:
         commit, dirty = git or git_state()
         public = public if public is not None else public_vars(models)
+        rev = Revision(
+            env=env,
+            role=role,
+            number=self.next_number(env, role),
+            created_at=time.time(),
+            user=getpass.getuser(),
+            git_commit=commit,
+            git_dirty=dirty,
+            action=action,
+            hosts=sorted(hosts),
+            vars_digest=vars_digest(public),
+            vars_json=json.dumps(public, sort_keys=True),
+            result=result,
+            backups=dict(backups or {}),
+            data_format=data_format,
+            role_digest=role_digest if role_digest is not None else content_digest(role),
+        )
+        self._append(rev, history_max)
+        return rev
+
+    def _append(self, rev: Revision, history_max: int) -> None:
         with self._db:
-            (last,) = self._db.execute(
-                "SELECT COALESCE(MAX(number), 0) FROM revisions WHERE env=? AND role=?", (env, role)
-            ).fetchone()
-            rev = Revision(
-                env=env,
-                role=role,
-                number=int(last) + 1,
-                created_at=time.time(),
-                user=getpass.getuser(),
-                git_commit=commit,
-                git_dirty=dirty,
-                action=action,
-                hosts=sorted(hosts),
-                vars_digest=vars_digest(public),
-                vars_json=json.dumps(public, sort_keys=True),
-                result=result,
-                backups=dict(backups or {}),
-                data_format=data_format,
-                role_digest=role_digest if role_digest is not None else content_digest(role),
-            )
             self._db.execute(
                 "INSERT INTO revisions VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
@@ -188,9 +189,9 @@ class RevisionStore:
                 ),
             )
             self._db.execute(
-                "DELETE FROM revisions WHERE env=? AND role=? AND number <= ?", (env, role, rev.number - history_max)
+                "DELETE FROM revisions WHERE env=? AND role=? AND number <= ?",
+                (rev.env, rev.role, rev.number - history_max),
             )
-        return rev
 
     def history(self, env: str, role: str | None = None) -> list[Revision]:
         query = "SELECT * FROM revisions WHERE env=?" + (" AND role=?" if role else "") + " ORDER BY role, number"
@@ -215,3 +216,70 @@ class RevisionStore:
             )
             for r in rows
         ]
+
+
+class VaultRevisionStore(RevisionStore):
+    """Revisions in Vault KV (secret/data/harden/revisions/<env>/<role>), shared by CI and every operator.
+
+    Writes use check-and-set on the secret's version, so two concurrent applies cannot lose a revision.
+    """
+
+    MOUNT = "secret"
+
+    def __init__(self, client: Any) -> None:  # an authenticated hvac client
+        self._client = client
+
+    def _path(self, env: str, role: str) -> str:
+        return f"harden/revisions/{env}/{role}"
+
+    def _read(self, env: str, role: str) -> tuple[list[Revision], int]:
+        import hvac.exceptions
+
+        try:
+            resp = self._client.secrets.kv.v2.read_secret_version(
+                path=self._path(env, role), mount_point=self.MOUNT, raise_on_deleted_version=True
+            )
+        except hvac.exceptions.InvalidPath:
+            return [], 0
+        items = json.loads(resp["data"]["data"]["revisions"])
+        return [Revision(**item) for item in items], int(resp["data"]["metadata"]["version"])
+
+    def next_number(self, env: str, role: str) -> int:
+        revisions, _ = self._read(env, role)
+        return max((r.number for r in revisions), default=0) + 1
+
+    def _append(self, rev: Revision, history_max: int) -> None:
+        import dataclasses
+
+        import hvac.exceptions
+
+        for _ in range(5):
+            revisions, version = self._read(rev.env, rev.role)
+            number = max((r.number for r in revisions), default=0) + 1
+            kept = [r for r in revisions if r.number > number - history_max]
+            entry = dataclasses.replace(rev, number=number)
+            payload = json.dumps([dataclasses.asdict(r) for r in [*kept, entry]])
+            try:
+                self._client.secrets.kv.v2.create_or_update_secret(
+                    path=self._path(rev.env, rev.role),
+                    mount_point=self.MOUNT,
+                    secret={"revisions": payload},
+                    cas=version,
+                )
+                return
+            except hvac.exceptions.InvalidRequest:  # another writer came first: read again
+                continue
+        raise RuntimeError(f"could not record revision of {rev.role} in Vault after 5 attempts")
+
+    def history(self, env: str, role: str | None = None) -> list[Revision]:
+        import hvac.exceptions
+
+        if role is None:
+            try:
+                listed = self._client.secrets.kv.v2.list_secrets(path=f"harden/revisions/{env}", mount_point=self.MOUNT)
+                roles = sorted(listed["data"]["keys"])
+            except hvac.exceptions.InvalidPath:
+                roles = []
+        else:
+            roles = [role]
+        return [r for name in roles for r in self._read(env, name)[0]]

@@ -20,6 +20,7 @@ from orchestrator.errors import HardenError
 from orchestrator.paths import REPO_ROOT
 from orchestrator.plan import Plan, redact_plan, results_from_events
 from orchestrator.redact import Redactor
+from orchestrator.revision_backends import open_store
 from orchestrator.revisions import Revision, RevisionStore, content_digest
 from orchestrator.role_secrets import channel_for_role
 from orchestrator.roles import ROLES, RoleSpec
@@ -131,7 +132,7 @@ def _run(
 
 
 def rollback(env: Environment, role: str, to: int | None, *, dry_run: bool) -> tuple[RollbackChoice, Plan]:
-    store = RevisionStore()
+    store = open_store(env)
     choice = choose(store, env, role, to)
     spec = ROLES[role]
     with role_tree(choice.target) as tree:

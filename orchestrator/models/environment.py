@@ -17,6 +17,9 @@ class EnvironmentSettings(StrictModel):
     roles: list[RoleName] = Field(..., min_length=1, description="Roles this environment runs, in order.")
     forks: int = Field(20, ge=1, le=200, description="Hosts Ansible works on in parallel.")
     history_max: int = Field(10, ge=1, le=1000, description="Revisions kept per role (like helm --history-max).")
+    revisions_backend: Literal["sqlite", "vault"] = Field(
+        "sqlite", description="Where revisions live: .harden/revisions.db, or Vault KV shared by CI and operators."
+    )
     vault_tunnel: bool = Field(
         False, description="Reach Vault's API through an SSH tunnel to a vault host (no direct route)."
     )

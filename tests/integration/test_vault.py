@@ -12,6 +12,7 @@ import hvac.exceptions
 import pytest
 import yaml
 
+from bench.lab_env import copy_lab_with
 from orchestrator.lab.config import LabConfig
 from orchestrator.paths import RUNS_DIR
 from orchestrator.validation import Environment, validate_environment
@@ -175,3 +176,23 @@ def test_no_secret_leaks_into_runs_artifacts_or_output(vault_env: Environment) -
         argv = json.loads(command.read_text())["command"]
         for extravars in [json.loads(a) for a in argv if a.startswith("{")]:
             assert extravars["vault_admin_token"].startswith("{{ query('harden_secret'")
+
+
+def test_revisions_can_live_in_vault_for_teams(vault_env: Environment, tmp_path: Path) -> None:
+    shared = copy_lab_with(tmp_path, "all", "")
+    settings = shared / "harden.yml"
+    settings.write_text(settings.read_text() + "revisions_backend: vault\n")
+    harden("apply", "--env", str(shared), "--role", "baseline", check=True)
+    with admin_client(vault_env) as admin:
+        stored = admin.secrets.kv.v2.read_secret_version(
+            path="harden/revisions/lab/baseline", mount_point="secret", raise_on_deleted_version=True
+        )["data"]["data"]
+    revisions = json.loads(stored["revisions"])
+    assert revisions[-1]["action"] == "apply" and revisions[-1]["result"] == "success"
+    with admin_client(vault_env) as admin:
+        redis = admin.secrets.kv.v2.read_secret_version(
+            path="redis", mount_point="secret", raise_on_deleted_version=True
+        )["data"]["data"]
+    assert not [k for k, v in redis.items() if str(v) in stored["revisions"]]  # no secret in revisions
+    history = harden("history", "--env", str(shared), "--role", "baseline", check=True).stdout
+    assert f" {revisions[-1]['number']} " in history
