@@ -13,21 +13,17 @@ Writes bench/redis_failover.md.
 from __future__ import annotations
 
 import argparse
-import shutil
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
+from bench.lab_env import apply_lab_with
 from orchestrator.lab.config import load_lab_config
-from orchestrator.paths import INVENTORIES_DIR
 from orchestrator.validation import validate_environment
 from tests.faults import redis_faults as rf
 
 OUT = Path(__file__).with_name("redis_failover.md")
-HARDEN = str(Path(sys.executable).with_name("harden"))
 SETTINGS = [
     ("harden default: down-after-milliseconds 1000", 1000),
     ("Redis default: down-after-milliseconds 30000", 30000),
@@ -35,14 +31,7 @@ SETTINGS = [
 
 
 def apply_setting(down_after: int, workdir: Path) -> None:
-    env_dir = workdir / "lab"
-    shutil.rmtree(env_dir, ignore_errors=True)
-    shutil.copytree(INVENTORIES_DIR / "lab", env_dir)
-    redis_vars = env_dir / "group_vars" / "redis.yml"
-    redis_vars.write_text(redis_vars.read_text() + f"redis_sentinel_down_after_ms: {down_after}\n")
-    subprocess.run(
-        [HARDEN, "apply", "--env", str(env_dir), "--role", "redis_sentinel"], check=True, capture_output=True
-    )
+    apply_lab_with(workdir, "redis", f"redis_sentinel_down_after_ms: {down_after}", "--role", "redis_sentinel")
 
 
 def one_run(prefix: str, partition: bool, seconds: float, wait: int = 0) -> tuple[float | None, int, int]:

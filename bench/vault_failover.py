@@ -11,33 +11,28 @@ Writes bench/vault_failover.md.
 from __future__ import annotations
 
 import argparse
-import shutil
 import statistics
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
-from orchestrator.paths import INVENTORIES_DIR
+from bench.lab_env import apply_lab_with
 from orchestrator.validation import Environment, validate_environment
 from orchestrator.vault_session import init_file
 from tests.faults.vault_faults import kill_active_and_time_write
 
 OUT = Path(__file__).with_name("vault_failover.md")
-HARDEN = str(Path(sys.executable).with_name("harden"))
 SETTINGS = [("harden default: performance_multiplier = 1", 1), ("OpenBao default: performance_multiplier = 5", 5)]
 
 
 def apply_setting(multiplier: int, workdir: Path) -> Environment:
-    env_dir = workdir / "lab"
-    shutil.rmtree(env_dir, ignore_errors=True)
-    shutil.copytree(INVENTORIES_DIR / "lab", env_dir)
-    vault_vars = env_dir / "group_vars" / "vault.yml"
-    vault_vars.write_text(vault_vars.read_text() + f"vault_performance_multiplier: {multiplier}\n")
-    subprocess.run(
-        [HARDEN, "apply", "--env", str(env_dir), "--role", "vault", "--vault-keys-file", str(init_file("lab"))],
-        check=True,
-        capture_output=True,
+    env_dir = apply_lab_with(
+        workdir,
+        "vault",
+        f"vault_performance_multiplier: {multiplier}",
+        "--role",
+        "vault",
+        "--vault-keys-file",
+        str(init_file("lab")),
     )
     return validate_environment(str(env_dir))
 
