@@ -49,7 +49,11 @@ class _Silent:
 
 def base_extravars(env: Environment) -> dict[str, str]:
     """What every role run gets from the orchestrator; nothing secret."""
-    return {"harden_env": env.name, "harden_state_dir": str(state_dir(env.name))}
+    return {
+        "harden_env": env.name,
+        "harden_env_protected": "true" if env.settings.protected else "false",
+        "harden_state_dir": str(state_dir(env.name)),
+    }
 
 
 def execute(

@@ -100,7 +100,15 @@ ROLES: dict[str, RoleSpec] = {
         RoleSpec("baseline", BaselineVars, "all", "host baseline: packages, journald, sshd"),
         RoleSpec("pki", PkiVars, "ca", "internal CA that issues every service certificate", _single_ca),
         RoleSpec("vault", VaultVars, "vault", "OpenBao/Vault raft cluster, TLS, audit, AppRoles", _vault_topology),
-        RoleSpec("postgres_ha", PostgresHaVars, "postgres", "PostgreSQL + Patroni + etcd failover", _postgres_topology),
+        RoleSpec(
+            "postgres_ha",
+            PostgresHaVars,
+            "postgres",
+            "PostgreSQL + Patroni + etcd failover",
+            _postgres_topology,
+            managed_paths=("/etc/patroni", "/etc/default/etcd", "/etc/systemd/system/patroni.service.d"),
+            host_pattern="postgres:etcd",
+        ),
         RoleSpec("redis_sentinel", RedisSentinelVars, "redis", "Redis with Sentinel failover", _redis_topology),
     )
 }

@@ -49,8 +49,15 @@ class PostgresHaVars(StrictModel):
     )
     postgres_ha_superuser_password: Secret = generated_secret()
     postgres_ha_replication_password: Secret = generated_secret()
+    postgres_ha_rewind_password: Secret = generated_secret()
     postgres_ha_restapi_password: Secret = generated_secret()
-    postgres_ha_haproxy_enabled: bool = Field(False, description="Run HAProxy in front, using REST checks.")
+    postgres_ha_etcd_root_password: Secret = generated_secret()
+    postgres_ha_etcd_password: Secret = generated_secret()
+    postgres_ha_haproxy_enabled: bool = Field(
+        False, description="Run HAProxy on each member, routing by Patroni's REST checks."
+    )
+    postgres_ha_haproxy_primary_port: Port = Field(5000, description="HAProxy port that reaches the leader.")
+    postgres_ha_haproxy_replica_port: Port = Field(5001, description="HAProxy port that reaches replicas.")
 
     @model_validator(mode="after")
     def _timings_fit_ttl(self) -> PostgresHaVars:
