@@ -327,6 +327,60 @@ def redis_failover(env_name: str) -> None:
     click.echo(f"master moved from {old} to {new}")
 
 
+@main.group()
+def pg() -> None:
+    """Operate PostgreSQL with Patroni: status and planned switchover.
+
+    \b
+    Examples:
+      harden pg status --env staging
+      harden pg switchover --env staging --to db2
+    """
+
+
+@pg.command("status")
+@click.option("--env", "env_name", required=True, help=ENV_HELP)
+def pg_status(env_name: str) -> None:
+    """Show the members, their roles, replication lag and timeline (exit 1 without a leader).
+
+    \b
+    Examples:
+      harden pg status --env lab
+    """
+    from orchestrator.pg_ops import leader, status
+    from orchestrator.validation import validate_environment
+
+    members = status(validate_environment(env_name))
+    table = Table("member", "role", "state", "host", "lag (bytes)", "timeline", title=f"{env_name}: PostgreSQL")
+    for m in members:
+        lag = "" if m.is_leader else ("?" if m.lag is None else str(m.lag))
+        table.add_row(m.name, m.role, m.state, m.host, lag, "" if m.timeline is None else str(m.timeline))
+    Console().print(table)
+    sys.exit(0 if leader(members) is not None else 1)
+
+
+@pg.command("switchover")
+@click.option("--env", "env_name", required=True, help=ENV_HELP)
+@click.option("--to", "to", default=None, help="Member to promote (default: Patroni picks a healthy one).")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation in protected environments.")
+def pg_switchover(env_name: str, to: str | None, yes: bool) -> None:
+    """Planned switchover: the leader steps down, a replica takes over, the old leader follows it.
+
+    \b
+    Examples:
+      harden pg switchover --env staging
+      harden pg switchover --env staging --to db2
+    """
+    from orchestrator.pg_ops import switchover
+    from orchestrator.validation import validate_environment
+
+    env = validate_environment(env_name)
+    if env.settings.protected and not yes:
+        click.confirm(f"{env_name} is protected: switch the PostgreSQL leader over?", abort=True)
+    old, new = switchover(env, to)
+    click.echo(f"leader moved from {old} to {new}")
+
+
 @main.command()
 @click.option("--env", "env_name", required=True, help=ENV_HELP)
 @click.option("--role", required=True, help="The one role to roll back.")

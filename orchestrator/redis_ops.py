@@ -7,11 +7,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from orchestrator.errors import HardenError
-from orchestrator.kv import KvRef, KvStore
-from orchestrator.secrets_resolver import default_ref
+from orchestrator.stored_secrets import read_stored_secret
 from orchestrator.tunnel import reach, ssh_prefix
 from orchestrator.validation import Environment
-from orchestrator.vault_session import admin_client
 
 
 @dataclass(frozen=True)
@@ -32,15 +30,7 @@ def _settings(env: Environment) -> Any:
 
 
 def _sentinel_password(env: Environment, model: Any) -> str:
-    spec = model.redis_sentinel_sentinel_password
-    ref = KvRef.parse(spec.vault) if spec.vault else default_ref("redis_sentinel", "redis_sentinel_sentinel_password")
-    with admin_client(env) as client:
-        if client is None:
-            raise HardenError("Vault is not reachable with credentials (harden vault status)")
-        value = KvStore(client).read(ref)
-    if value is None:
-        raise HardenError(f"{ref} is missing: apply the redis_sentinel role first")
-    return value
+    return read_stored_secret(env, "redis_sentinel", model, "redis_sentinel_sentinel_password")
 
 
 def _ask(env: Environment, host: str, port: int, password: str, *command: str) -> Any:

@@ -1,0 +1,24 @@
+"""Read one role secret back from Vault, for operations commands (status, failover, switchover)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from orchestrator.errors import HardenError
+from orchestrator.kv import KvRef, KvStore
+from orchestrator.secrets_resolver import default_ref
+from orchestrator.validation import Environment
+from orchestrator.vault_session import admin_client
+
+
+def read_stored_secret(env: Environment, role: str, model: Any, field: str) -> str:
+    """The value of ``model.<field>`` as stored in Vault (where the role's apply put it)."""
+    spec = getattr(model, field)
+    ref = KvRef.parse(spec.vault) if spec.vault else default_ref(role, field)
+    with admin_client(env) as client:
+        if client is None:
+            raise HardenError("Vault is not reachable with credentials (harden vault status)")
+        value = KvStore(client).read(ref)
+    if value is None:
+        raise HardenError(f"{ref} is missing: apply the {role} role first")
+    return value
