@@ -27,9 +27,9 @@ class PostgresHaVars(StrictModel):
     postgres_ha_restapi_port: Port = Field(8008, description="Patroni REST API port.")
     postgres_ha_etcd_client_port: Port = Field(2379, description="etcd client port (TLS and auth).")
     postgres_ha_etcd_peer_port: Port = Field(2380, description="etcd peer port (TLS).")
-    postgres_ha_ttl: int = Field(10, ge=5, le=300, description="Patroni leader key TTL, seconds.")
-    postgres_ha_loop_wait: int = Field(2, ge=1, le=60, description="Patroni loop interval, seconds.")
-    postgres_ha_retry_timeout: int = Field(4, ge=1, le=120, description="DCS and PostgreSQL retry timeout.")
+    postgres_ha_ttl: int = Field(8, ge=5, le=300, description="Patroni leader key TTL, seconds.")
+    postgres_ha_loop_wait: int = Field(1, ge=1, le=60, description="Patroni loop interval, seconds.")
+    postgres_ha_retry_timeout: int = Field(3, ge=1, le=120, description="DCS and PostgreSQL retry timeout.")
     postgres_ha_maximum_lag_on_failover: int = Field(
         1048576, ge=0, description="Bytes a replica may lag and still be promoted."
     )

@@ -6,21 +6,18 @@ faults are injected on the data nodes through SSH. Secrets travel on stdin only.
 
 from __future__ import annotations
 
-import json
 import subprocess
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from orchestrator.lab.config import LabConfig
-from orchestrator.lab.manager import ssh_command
 from orchestrator.validation import Environment
 from orchestrator.vault_session import admin_client
+from tests.faults.lab_ssh import run_client_during, ssh
 
 WRITER = Path(__file__).with_name("redis_writer.py")
-CLIENT_HOST = "ops-1"
 MASTER_NAME = "platform"
 SERVICE_USER = "orders"
 
@@ -56,15 +53,6 @@ def access(env: Environment) -> RedisAccess:
     return RedisAccess(data["sentinel_password"], data["admin_password"], data[f"users_{SERVICE_USER}_password"])
 
 
-def ssh(lab: LabConfig, host: str, command: str, stdin: str | None = None, check: bool = True) -> str:
-    proc = subprocess.run(
-        ssh_command(lab, lab.host(host), command), input=stdin, capture_output=True, text=True, timeout=300
-    )
-    if check and proc.returncode != 0:
-        raise AssertionError(f"{host}: {command!r}: {proc.stderr.strip()}")
-    return proc.stdout
-
-
 def redis_cli(lab: LabConfig, host: str, password: str, args: str, sentinel: bool = False) -> str:
     """redis-cli on a data host; the password goes through the environment of the remote shell."""
     port, user = ("26379", "") if sentinel else ("6379", "--user admin ")
@@ -78,10 +66,6 @@ def master_host(lab: LabConfig, ra: RedisAccess, via: str = "data-1") -> str:
     return next(h.name for h in lab.hosts if h.address == address)
 
 
-def install_writer(lab: LabConfig) -> None:
-    ssh(lab, CLIENT_HOST, "cat > /root/redis_writer.py", stdin=WRITER.read_text())
-
-
 def run_writer(
     lab: LabConfig,
     ra: RedisAccess,
@@ -91,7 +75,6 @@ def run_writer(
     fault_after: float = 3.0,
     wait: int = 0,
 ) -> WriterResult:
-    install_writer(lab)
     sentinels = [[h.address, 26379] for h in lab.hosts if h.name.startswith("data-")]
     cfg = {
         "sentinels": sentinels,
@@ -103,17 +86,7 @@ def run_writer(
         "prefix": prefix,
         "wait": wait,
     }
-    result: dict[str, str] = {}
-
-    def writer() -> None:
-        result["out"] = ssh(lab, CLIENT_HOST, "python3 /root/redis_writer.py", stdin=json.dumps(cfg))
-
-    thread = threading.Thread(target=writer)
-    thread.start()
-    time.sleep(fault_after)
-    fault()
-    thread.join(timeout=seconds + 120)
-    data = json.loads(result["out"])
+    data = run_client_during(lab, WRITER, cfg, seconds, fault, fault_after)
     return WriterResult(data["acked"], data["errors"], data["outages"])
 
 

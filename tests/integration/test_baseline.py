@@ -15,7 +15,7 @@ def test_plan_of_every_role_on_never_configured_hosts(lab: LabConfig) -> None:
     report = json.loads(fresh.stdout)
     assert report["errors"] == 0
     changed = {r["role"] for r in report["results"] if r["status"] == "changed"}
-    assert changed == {"baseline", "pki", "vault", "redis_sentinel"}
+    assert changed == {"baseline", "pki", "vault", "postgres_ha", "redis_sentinel"}
 
 
 def test_baseline_lifecycle(lab: LabConfig) -> None:

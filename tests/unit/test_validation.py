@@ -147,7 +147,7 @@ CASES: list[tuple[str, dict[str, Any], tuple[str, str, str]]] = [
     (
         "patroni timings",
         {"postgres": {"postgres_ha_ttl": 10, "postgres_ha_loop_wait": 5}},
-        ("group_vars/postgres.yml", "postgres_ha_ttl", "loop_wait + 2*retry_timeout must be <= ttl (5 + 2*4 > 10)"),
+        ("group_vars/postgres.yml", "postgres_ha_ttl", "loop_wait + 2*retry_timeout must be <= ttl (5 + 2*3 > 10)"),
     ),
     (
         "port range",

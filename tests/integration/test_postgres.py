@@ -1,0 +1,232 @@
+"""Role postgres_ha in the lab: converge, idempotence, replication, TLS/auth, operations and the
+three fault scenarios (each once; bench/postgres_failover.py repeats them for medians)."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import time
+
+import pytest
+
+from orchestrator.lab.config import LabConfig
+from orchestrator.paths import REPO_ROOT
+from orchestrator.pg_ops import leader, status
+from orchestrator.stored_secrets import read_stored_secret
+from orchestrator.validation import Environment, validate_environment
+
+from ..faults import pg_faults as pf
+from .conftest import harden, lab_ssh
+
+DATA = pf.DATA_HOSTS
+
+
+@pytest.fixture(scope="module")
+def pg_env(lab: LabConfig) -> Environment:
+    applied = harden("apply", "--env", "lab")  # baseline, pki, vault, then postgres_ha (and redis)
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    env = validate_environment("lab")
+    pf.settle(env)
+    return env
+
+
+def _address(lab: LabConfig, host: str) -> str:
+    return lab.host(host).address
+
+
+def test_second_apply_changes_nothing(pg_env: Environment) -> None:
+    plan = harden("plan", "--env", "lab", "--role", "postgres_ha", "--format", "json")
+    assert plan.returncode == 0, plan.stdout + plan.stderr
+    assert json.loads(plan.stdout)["changes"] == 0
+
+
+def test_replication_streams_to_every_standby(lab: LabConfig, pg_env: Environment) -> None:
+    lead = pf.current_leader(pg_env)
+    replicas = [h for h in DATA if h != lead]
+    rows = pf.psql(lab, lead, "SELECT client_addr, state, sync_state FROM pg_stat_replication ORDER BY 1;")
+    streaming = {line.split("|")[0]: line.split("|")[1:] for line in rows.splitlines()}
+    assert set(streaming) == {_address(lab, h) for h in replicas}
+    assert all(state == "streaming" for state, _ in streaming.values())
+    assert sorted(sync for _, sync in streaming.values()) == ["async", "sync"]  # synchronous_mode on in the lab
+    assert pf.psql(lab, lead, "SELECT pg_is_in_recovery();") == "f"
+    for host in replicas:
+        assert pf.psql(lab, host, "SELECT pg_is_in_recovery();") == "t"
+    marker = f"row-{time.time_ns()}"
+    pf.psql(lab, lead, f"CREATE TABLE IF NOT EXISTS repl_check (v text); INSERT INTO repl_check VALUES ('{marker}');")
+    for host in replicas:
+        deadline = time.monotonic() + 10
+        while pf.psql(lab, host, f"SELECT count(*) FROM repl_check WHERE v = '{marker}';") != "1":
+            assert time.monotonic() < deadline, f"{marker} never reached {host}"
+            time.sleep(0.2)
+
+
+def test_hardened_settings(lab: LabConfig, pg_env: Environment) -> None:
+    lead = pf.current_leader(pg_env)
+    settings = pf.psql(
+        lab,
+        lead,
+        "SELECT name || '=' || setting FROM pg_settings WHERE name IN "
+        "('ssl', 'password_encryption', 'data_checksums', 'synchronous_standby_names', 'ssl_min_protocol_version');",
+    ).splitlines()
+    values = dict(line.split("=", 1) for line in settings)
+    assert values["ssl"] == "on"
+    assert values["password_encryption"] == "scram-sha-256"
+    assert values["data_checksums"] == "on"
+    assert values["ssl_min_protocol_version"] == "TLSv1.2"
+    assert values["synchronous_standby_names"]  # a synchronous standby is named
+    methods = set(pf.psql(lab, lead, "SELECT DISTINCT auth_method FROM pg_hba_file_rules;").split())
+    assert methods <= {"peer", "scram-sha-256"}, methods  # no trust, no md5, no password
+    types = set(pf.psql(lab, lead, "SELECT DISTINCT type FROM pg_hba_file_rules;").split())
+    assert types <= {"local", "hostssl"}, types  # nothing remote without TLS
+    # the secrets file is root-only, and config.yml holds no password
+    mode = lab_ssh(lab, lead, "stat -c '%a %U' /etc/patroni/secrets.env").strip()
+    assert mode == "600 root"
+    config = lab_ssh(lab, lead, "cat /etc/patroni/config.yml")
+    assert not any(value in config for value in _stored_passwords(pg_env))
+
+
+def test_etcd_and_rest_api_require_auth(lab: LabConfig, pg_env: Environment) -> None:
+    env = "ETCDCTL_API=3 ETCDCTL_ENDPOINTS=https://127.0.0.1:2379 ETCDCTL_CACERT=/etc/etcd/tls/ca.crt"
+    anonymous = lab_ssh(lab, "data-1", f"{env} etcdctl get --prefix /service/ 2>&1; echo rc=$?", check=False)
+    assert "rc=0" not in anonymous and "user name is empty" in anonymous
+    plain = lab_ssh(lab, "data-1", "etcdctl --endpoints http://127.0.0.1:2379 get x 2>&1; echo rc=$?", check=False)
+    assert "rc=0" not in plain  # no plaintext client port
+    denied = lab_ssh(
+        lab,
+        "data-1",
+        "python3 - <<'EOF'\n"
+        "import ssl, urllib.request, urllib.error\n"
+        "ctx = ssl.create_default_context(cafile='/etc/patroni/tls/ca.crt')\n"
+        "req = urllib.request.Request('https://10.77.0.11:8008/restart', data=b'{}', method='POST')\n"
+        "try:\n    urllib.request.urlopen(req, context=ctx)\n    print('allowed')\n"
+        "except urllib.error.HTTPError as e:\n    print(e.code)\n"
+        "EOF",
+    )
+    assert denied.strip() == "401"
+
+
+def test_clients_find_the_primary_with_libpq_multi_host(lab: LabConfig, pg_env: Environment) -> None:
+    """The documented connection string, from the app side (ops-1): TLS verified, read-write primary."""
+    client = pf.prepare(lab, pg_env, "libpq_check")
+    hosts = ",".join(_address(lab, h) for h in DATA)
+    script = (
+        "import json, sys, psycopg2\n"
+        "cfg = json.load(sys.stdin)\n"
+        "open('/tmp/pg-ca.crt', 'w').write(cfg['ca'])\n"
+        f"conn = psycopg2.connect('host={hosts} port=5432 dbname=postgres user={pf.FAULT_USER} '\n"
+        "    'sslmode=verify-full sslrootcert=/tmp/pg-ca.crt target_session_attrs=read-write', password=cfg['pw'])\n"
+        "cur = conn.cursor()\n"
+        "cur.execute('SELECT inet_server_addr()::text, current_setting(%s), ssl FROM pg_stat_ssl "
+        "WHERE pid = pg_backend_pid()', ('transaction_read_only',))\n"
+        "print(json.dumps(cur.fetchone()))\n"
+    )
+    out = pf.ssh(
+        lab, "ops-1", f"python3 -c {shlex.quote(script)}", stdin=json.dumps({"ca": client.ca, "pw": client.password})
+    )
+    server, read_only, ssl_on = json.loads(out)
+    assert server.split("/")[0] == _address(lab, pf.current_leader(pg_env))
+    assert read_only == "off" and ssl_on is True
+
+
+def test_switchover_and_status_commands(pg_env: Environment) -> None:
+    before = pf.current_leader(pg_env)
+    sync = next(m.name for m in status(pg_env) if m.role == "sync_standby")
+    moved = harden("pg", "switchover", "--env", "lab", "--to", sync, check=True)
+    assert f"from {before} to {sync}" in moved.stdout
+    shown = harden("pg", "status", "--env", "lab", check=True)
+    assert "leader" in shown.stdout and sync in shown.stdout
+    lead = leader(status(pg_env))
+    assert lead is not None and lead.name == sync
+    refused = harden("pg", "switchover", "--env", "lab", "--to", sync)
+    assert refused.returncode != 0 and "leader already" in refused.stderr
+
+
+@pytest.mark.parametrize(
+    "scenario",
+    ["kill_patroni_and_postgres", "kill_patroni_only", "power_off"],
+)
+def test_leader_failure_loses_no_acknowledged_write(lab: LabConfig, pg_env: Environment, scenario: str) -> None:
+    table = f"fault_{scenario}"
+    client = pf.prepare(lab, pg_env, table)
+    old = pf.current_leader(pg_env)
+    fault = getattr(pf, scenario)
+    try:
+        result = pf.run_writer(lab, client, table, seconds=25, fault=lambda: fault(lab, old))
+    finally:
+        pf.start_again(lab, old)
+    new = pf.current_leader(pg_env)
+    assert new != old, f"{old} is still the leader after {scenario}"
+    assert not result.unfinished, f"writes never resumed: {result.errors[-3:]}"
+    assert result.resumed_on == _address(lab, new)
+    missing = set(result.acked) - pf.stored_ids(lab, new, table)
+    assert missing == set(), f"{len(missing)} acknowledged writes lost ({scenario})"
+    rejoined = pf.wait_rejoined(pg_env, old)
+    assert rejoined.role in ("replica", "sync_standby")
+    assert pf.psql(lab, old, "SELECT pg_is_in_recovery();") == "t"
+    print(f"{scenario}: writes resumed on {new} after {result.gap:.1f} s, {len(result.acked)} acknowledged, 0 lost")
+
+
+def test_rollback_restores_cluster_settings(lab: LabConfig, pg_env: Environment, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from bench.lab_env import apply_lab_with
+
+    def dcs_value() -> int:
+        out = lab_ssh(
+            lab,
+            "data-1",
+            'python3 -c "import json,ssl,urllib.request as u;'
+            "c=ssl.create_default_context(cafile='/etc/patroni/tls/ca.crt');"
+            "print(json.load(u.urlopen('https://10.77.0.11:8008/config',context=c))['maximum_lag_on_failover'])\"",
+        )
+        return int(out)
+
+    before = dcs_value()
+    apply_lab_with(tmp_path, "postgres", "postgres_ha_maximum_lag_on_failover: 4194304", "--role", "postgres_ha")
+    assert dcs_value() == 4194304
+    rolled = harden("rollback", "--env", "lab", "--role", "postgres_ha", "--yes")
+    assert rolled.returncode == 0, rolled.stdout + rolled.stderr
+    assert dcs_value() == before
+    plan = harden("plan", "--env", "lab", "--role", "postgres_ha", "--format", "json")
+    assert plan.returncode == 0 and json.loads(plan.stdout)["changes"] == 0, plan.stdout
+    pf.settle(pg_env)
+
+
+def _stored_passwords(env: Environment) -> list[str]:
+    model = env.role_vars["postgres_ha"]["data-1"]
+    fields = [f for f in type(model).model_fields if f.endswith("_password")]
+    return [read_stored_secret(env, "postgres_ha", model, f) for f in fields]
+
+
+def test_no_postgres_secret_left_on_the_controller(pg_env: Environment) -> None:
+    values = _stored_passwords(pg_env)
+    assert len(values) == 6 and all(len(v) >= 16 for v in values)
+    for path in (REPO_ROOT / ".harden").rglob("*"):
+        if path.is_file() and path.stat().st_size < 50_000_000:
+            data = path.read_bytes()
+            for value in values:
+                assert value.encode() not in data, f"a postgres secret is in {path}"
+
+
+def test_new_standby_joins_by_inventory(lab: LabConfig, pg_env: Environment, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Add a host to `postgres` and apply: it clones from the leader and streams (ops-1 stands in)."""
+    import yaml
+
+    from bench.lab_env import copy_lab_with
+
+    env_dir = copy_lab_with(tmp_path, "postgres", "")
+    hosts_file = env_dir / "hosts.yml"
+    inventory = yaml.safe_load(hosts_file.read_text())
+    inventory["all"]["children"]["postgres"] = {"children": {"data": None}, "hosts": {"ops-1": None}}
+    hosts_file.write_text(yaml.safe_dump(inventory, sort_keys=False))
+    try:
+        applied = harden("apply", "--env", str(env_dir), "--role", "postgres_ha")
+        assert applied.returncode == 0, applied.stdout + applied.stderr
+        members = {m.name: m for m in status(pg_env)}
+        assert "ops-1" in members and members["ops-1"].role in ("replica", "sync_standby")
+        assert members["ops-1"].state in ("running", "streaming") and members["ops-1"].lag == 0
+        lead = pf.current_leader(pg_env)
+        senders = pf.psql(lab, lead, "SELECT client_addr FROM pg_stat_replication WHERE state = 'streaming';")
+        assert _address(lab, "ops-1") in senders.split()
+    finally:
+        lab_ssh(lab, "ops-1", "systemctl disable --now patroni", check=False)
+    pf.settle(pg_env)
+    assert "ops-1" not in {m.name for m in pf.settle(pg_env)}
