@@ -64,6 +64,7 @@ bench: setup
 	$(BIN)/python -m bench.lab_bench
 	$(BIN)/python -m bench.vault_failover
 	$(BIN)/python -m bench.redis_failover
+	$(BIN)/python -m bench.postgres_failover
 
 clean:
 	rm -rf .harden/runs .mypy_cache .ruff_cache .pytest_cache

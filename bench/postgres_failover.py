@@ -26,7 +26,7 @@ from tests.faults import pg_faults as pf
 
 OUT = Path(__file__).with_name("postgres_failover.md")
 SETTINGS = [
-    ("harden default: ttl 8, loop_wait 1, retry_timeout 3", (8, 1, 3)),
+    ("harden default: ttl 7, loop_wait 1, retry_timeout 3", (7, 1, 3)),
     ("Patroni default: ttl 30, loop_wait 10, retry_timeout 10", (30, 10, 10)),
 ]
 FAULTS = [

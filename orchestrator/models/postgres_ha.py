@@ -27,7 +27,13 @@ class PostgresHaVars(StrictModel):
     postgres_ha_restapi_port: Port = Field(8008, description="Patroni REST API port.")
     postgres_ha_etcd_client_port: Port = Field(2379, description="etcd client port (TLS and auth).")
     postgres_ha_etcd_peer_port: Port = Field(2380, description="etcd peer port (TLS).")
-    postgres_ha_ttl: int = Field(8, ge=5, le=300, description="Patroni leader key TTL, seconds.")
+    postgres_ha_ttl: int = Field(
+        7,
+        ge=5,
+        le=300,
+        description="Patroni leader key TTL, seconds. Measured (bench/postgres_failover.md): 7 keeps failover "
+        "under 10 s even when the etcd leader dies with the Patroni leader (etcd renews leases on election).",
+    )
     postgres_ha_loop_wait: int = Field(1, ge=1, le=60, description="Patroni loop interval, seconds.")
     postgres_ha_retry_timeout: int = Field(3, ge=1, le=120, description="DCS and PostgreSQL retry timeout.")
     postgres_ha_maximum_lag_on_failover: int = Field(

@@ -230,3 +230,34 @@ def test_new_standby_joins_by_inventory(lab: LabConfig, pg_env: Environment, tmp
         lab_ssh(lab, "ops-1", "systemctl disable --now patroni", check=False)
     pf.settle(pg_env)
     assert "ops-1" not in {m.name for m in pf.settle(pg_env)}
+
+
+def test_optional_haproxy_routes_to_the_leader(lab: LabConfig, pg_env: Environment, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """postgres_ha_haproxy_enabled: port 5000 on any member reaches the leader, 5001 a replica."""
+    from bench.lab_env import apply_lab_with
+
+    client = pf.prepare(lab, pg_env, "haproxy_check")
+    apply_lab_with(tmp_path, "postgres", "postgres_ha_haproxy_enabled: true", "--role", "postgres_ha")
+    script = (
+        "import json, sys, psycopg2\n"
+        "cfg = json.load(sys.stdin)\n"
+        "open('/tmp/pg-ca.crt', 'w').write(cfg['ca'])\n"
+        "out = []\n"
+        "for port in (5000, 5001):\n"
+        f"    conn = psycopg2.connect(host='{_address(lab, 'data-1')}', port=port, dbname='postgres',\n"
+        f"        user='{pf.FAULT_USER}', password=cfg['pw'], sslmode='verify-ca', sslrootcert='/tmp/pg-ca.crt')\n"
+        "    cur = conn.cursor()\n"
+        "    cur.execute('SELECT inet_server_addr()::text, pg_is_in_recovery()')\n"
+        "    out.append(cur.fetchone())\n"
+        "print(json.dumps(out))\n"
+    )
+    out = pf.ssh(
+        lab, "ops-1", f"python3 -c {shlex.quote(script)}", stdin=json.dumps({"ca": client.ca, "pw": client.password})
+    )
+    (primary, primary_recovery), (replica, replica_recovery) = json.loads(out)
+    assert primary.split("/")[0] == _address(lab, pf.current_leader(pg_env)) and primary_recovery is False
+    assert replica.split("/")[0] != primary.split("/")[0] and replica_recovery is True
+    # back to the inventory's setting: the rollback steps stop the proxy again
+    rolled = harden("rollback", "--env", "lab", "--role", "postgres_ha", "--yes")
+    assert rolled.returncode == 0, rolled.stdout + rolled.stderr
+    assert lab_ssh(lab, "data-1", "systemctl is-active haproxy", check=False).strip() != "active"
