@@ -31,8 +31,7 @@ class PostgresHaVars(StrictModel):
         7,
         ge=5,
         le=300,
-        description="Patroni leader key TTL, seconds. Measured (bench/postgres_failover.md): 7 keeps failover "
-        "under 10 s even when the etcd leader dies with the Patroni leader (etcd renews leases on election).",
+        description="Patroni leader key TTL, seconds; 7 keeps failover under 10 s (bench/postgres_failover.md).",
     )
     postgres_ha_loop_wait: int = Field(1, ge=1, le=60, description="Patroni loop interval, seconds.")
     postgres_ha_retry_timeout: int = Field(3, ge=1, le=120, description="DCS and PostgreSQL retry timeout.")
