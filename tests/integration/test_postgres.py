@@ -223,9 +223,14 @@ def test_new_standby_joins_by_inventory(lab: LabConfig, pg_env: Environment, tmp
         members = {m.name: m for m in status(pg_env)}
         assert "ops-1" in members and members["ops-1"].role in ("replica", "sync_standby")
         assert members["ops-1"].state in ("running", "streaming") and members["ops-1"].lag == 0
-        lead = pf.current_leader(pg_env)
-        senders = pf.psql(lab, lead, "SELECT client_addr FROM pg_stat_replication WHERE state = 'streaming';")
-        assert _address(lab, "ops-1") in senders.split()
+        deadline = time.monotonic() + 30  # Patroni reports "running" a moment before the WAL receiver streams
+        while True:
+            lead = pf.current_leader(pg_env)
+            senders = pf.psql(lab, lead, "SELECT client_addr FROM pg_stat_replication WHERE state = 'streaming';")
+            if _address(lab, "ops-1") in senders.split():
+                break
+            assert time.monotonic() < deadline, f"ops-1 does not stream from {lead}: {senders.split()}"
+            time.sleep(0.5)
     finally:
         lab_ssh(lab, "ops-1", "systemctl disable --now patroni", check=False)
     pf.settle(pg_env)
