@@ -152,6 +152,8 @@ def test_leader_failure_loses_no_acknowledged_write(lab: LabConfig, pg_env: Envi
     fault = getattr(pf, scenario)
     try:
         result = pf.run_writer(lab, client, table, seconds=25, fault=lambda: fault(lab, old))
+        if scenario == "kill_patroni_only":  # fenced: PostgreSQL did not outlive Patroni
+            assert pf.postgres_pids(lab, old) == []
     finally:
         pf.start_again(lab, old)
     new = pf.current_leader(pg_env)
