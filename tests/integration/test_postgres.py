@@ -34,6 +34,16 @@ def _address(lab: LabConfig, host: str) -> str:
     return lab.host(host).address
 
 
+def _on_app_side(lab: LabConfig, client: pf.FaultClient, body: str) -> str:
+    """Run a psycopg2 snippet on ops-1 with `cfg` (CA and password, from stdin) and the CA at /tmp/pg-ca.crt."""
+    script = (
+        "import json, sys, psycopg2\ncfg = json.load(sys.stdin)\nopen('/tmp/pg-ca.crt', 'w').write(cfg['ca'])\n" + body
+    )
+    return pf.ssh(
+        lab, "ops-1", f"python3 -c {shlex.quote(script)}", stdin=json.dumps({"ca": client.ca, "pw": client.password})
+    )
+
+
 def test_second_apply_changes_nothing(pg_env: Environment) -> None:
     plan = harden("plan", "--env", "lab", "--role", "postgres_ha", "--format", "json")
     assert plan.returncode == 0, plan.stdout + plan.stderr
@@ -109,10 +119,7 @@ def test_clients_find_the_primary_with_libpq_multi_host(lab: LabConfig, pg_env: 
     """The documented connection string, from the app side (ops-1): TLS verified, read-write primary."""
     client = pf.prepare(lab, pg_env, "libpq_check")
     hosts = ",".join(_address(lab, h) for h in DATA)
-    script = (
-        "import json, sys, psycopg2\n"
-        "cfg = json.load(sys.stdin)\n"
-        "open('/tmp/pg-ca.crt', 'w').write(cfg['ca'])\n"
+    body = (
         f"conn = psycopg2.connect('host={hosts} port=5432 dbname=postgres user={pf.FAULT_USER} '\n"
         "    'sslmode=verify-full sslrootcert=/tmp/pg-ca.crt target_session_attrs=read-write', password=cfg['pw'])\n"
         "cur = conn.cursor()\n"
@@ -120,9 +127,7 @@ def test_clients_find_the_primary_with_libpq_multi_host(lab: LabConfig, pg_env: 
         "WHERE pid = pg_backend_pid()', ('transaction_read_only',))\n"
         "print(json.dumps(cur.fetchone()))\n"
     )
-    out = pf.ssh(
-        lab, "ops-1", f"python3 -c {shlex.quote(script)}", stdin=json.dumps({"ca": client.ca, "pw": client.password})
-    )
+    out = _on_app_side(lab, client, body)
     server, read_only, ssl_on = json.loads(out)
     assert server.split("/")[0] == _address(lab, pf.current_leader(pg_env))
     assert read_only == "off" and ssl_on is True
@@ -245,10 +250,7 @@ def test_optional_haproxy_routes_to_the_leader(lab: LabConfig, pg_env: Environme
 
     client = pf.prepare(lab, pg_env, "haproxy_check")
     apply_lab_with(tmp_path, "postgres", "postgres_ha_haproxy_enabled: true", "--role", "postgres_ha")
-    script = (
-        "import json, sys, psycopg2\n"
-        "cfg = json.load(sys.stdin)\n"
-        "open('/tmp/pg-ca.crt', 'w').write(cfg['ca'])\n"
+    body = (
         "out = []\n"
         "for port in (5000, 5001):\n"
         f"    conn = psycopg2.connect(host='{_address(lab, 'data-1')}', port=port, dbname='postgres',\n"
@@ -258,9 +260,7 @@ def test_optional_haproxy_routes_to_the_leader(lab: LabConfig, pg_env: Environme
         "    out.append(cur.fetchone())\n"
         "print(json.dumps(out))\n"
     )
-    out = pf.ssh(
-        lab, "ops-1", f"python3 -c {shlex.quote(script)}", stdin=json.dumps({"ca": client.ca, "pw": client.password})
-    )
+    out = _on_app_side(lab, client, body)
     (primary, primary_recovery), (replica, replica_recovery) = json.loads(out)
     assert primary.split("/")[0] == _address(lab, pf.current_leader(pg_env)) and primary_recovery is False
     assert replica.split("/")[0] != primary.split("/")[0] and replica_recovery is True
