@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import sys
 import time
 from pathlib import Path
@@ -36,6 +38,15 @@ class HardenGroup(click.Group):
             return super().invoke(ctx)
         except HardenError as exc:
             _fail(exc)
+        except Exception as exc:
+            # a Vault or HTTP client error that escaped the modules: one line, and the command to run
+            if not type(exc).__module__.startswith(("hvac", "requests", "urllib3")):
+                raise
+            from orchestrator.vault_session import one_line
+
+            args = sys.argv[1:]
+            env = args[args.index("--env") + 1] if "--env" in args[:-1] else "ENV"
+            _fail(HardenError(f"Vault: {type(exc).__name__}: {one_line(exc)}: run `harden vault status --env {env}`"))
 
 
 @click.group(cls=HardenGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -168,18 +179,24 @@ def vault() -> None:
 @vault.command("status")
 @click.option("--env", "env_name", required=True, help=ENV_HELP)
 def vault_status(env_name: str) -> None:
-    """Show every node's initialised and sealed state.
+    """Show every node: initialised, sealed, active or standby, and what is wrong with it.
+
+    Exit 0: healthy (every node unsealed, one active node that every standby follows).
+    Exit 3: degraded (an active node serves, but a node is sealed, unreachable or lost).
+    Exit 1: down (no active node: nothing can read or write secrets).
 
     \b
     Examples:
       harden vault status --env staging
     """
     from orchestrator.validation import validate_environment
-    from orchestrator.vault_ops import status
+    from orchestrator.vault_ops import EXIT_CODES, health, status
 
     rows = status(validate_environment(env_name))
     Console().print(_vault_table(rows))
-    sys.exit(1 if any(r.sealed or r.error for r in rows) else 0)
+    verdict, reasons = health(rows)
+    click.echo(f"{verdict}" + (": " + "; ".join(reasons) if reasons else ""))
+    sys.exit(EXIT_CODES[verdict])
 
 
 @vault.command("unseal")
@@ -212,12 +229,11 @@ def vault_unseal(env_name: str, keys_file: Path | None) -> None:
 
 
 def _vault_table(rows: list[Any]) -> Table:
-    table = Table("host", "initialized", "sealed", "unseal progress", "version", "error")
+    table = Table("host", "initialized", "sealed", "mode", "unseal progress", "version", "problem")
     for r in rows:
         sealed = "-" if r.sealed is None else ("[red]yes" if r.sealed else "[green]no")
-        table.add_row(
-            r.host, "-" if r.initialized is None else str(r.initialized).lower(), sealed, r.progress, r.version, r.error
-        )
+        initialized = "-" if r.initialized is None else str(r.initialized).lower()
+        table.add_row(r.host, initialized, sealed, r.mode or "-", r.progress, r.version, r.problem or "ok")
     return table
 
 
@@ -340,23 +356,43 @@ def pg() -> None:
 
 @pg.command("status")
 @click.option("--env", "env_name", required=True, help=ENV_HELP)
-def pg_status(env_name: str) -> None:
-    """Show the members, their roles, replication lag and timeline (exit 1 without a leader).
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def pg_status(env_name: str, fmt: str) -> None:
+    """Show the members, their roles, replication lag, timeline and what is wrong with each.
+
+    Exit 0: healthy. Exit 3: degraded (a replica not streaming, on another timeline, lagging
+    beyond the failover limit or missing; no synchronous standby in synchronous mode). Exit 1:
+    no leader, or no member answers.
 
     \b
     Examples:
       harden pg status --env lab
     """
-    from orchestrator.pg_ops import leader, status
+    from orchestrator.pg_ops import assess, leader, status
     from orchestrator.validation import validate_environment
 
-    members = status(validate_environment(env_name))
-    table = Table("member", "role", "state", "host", "lag (bytes)", "timeline", title=f"{env_name}: PostgreSQL")
-    for m in members:
+    env = validate_environment(env_name)
+    members = status(env)
+    found = assess(env, members)
+    code = 1 if leader(members) is None else (3 if any(found.values()) else 0)
+    if fmt == "json":
+        doc = {"members": [dataclasses.asdict(m) for m in members], "problems": found, "exit": code}
+        click.echo(json.dumps(doc, indent=2))
+        sys.exit(code)
+    table = Table(
+        "member", "role", "state", "host", "lag (bytes)", "timeline", "problem", title=f"{env_name}: PostgreSQL"
+    )
+    by_name = {m.name: m for m in members}
+    for name, why in found.items():
+        m = by_name.get(name)
+        if m is None:
+            table.add_row(name, "", "", "", "", "", "; ".join(why))
+            continue
         lag = "" if m.is_leader else ("?" if m.lag is None else str(m.lag))
-        table.add_row(m.name, m.role, m.state, m.host, lag, "" if m.timeline is None else str(m.timeline))
+        timeline = "" if m.timeline is None else str(m.timeline)
+        table.add_row(m.name, m.role, m.state, m.host, lag, timeline, "; ".join(why) or "ok")
     Console().print(table)
-    sys.exit(0 if leader(members) is not None else 1)
+    sys.exit(code)
 
 
 @pg.command("switchover")

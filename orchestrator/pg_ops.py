@@ -90,6 +90,60 @@ def leader(members: list[Member]) -> Member | None:
     return next((m for m in members if m.is_leader), None)
 
 
+def problems(
+    members: list[Member],
+    *,
+    expected: list[str],
+    synchronous: bool,
+    max_lag: int,
+    streaming_state: bool = True,
+) -> dict[str, list[str]]:
+    """Why each member (by name) is not healthy; an empty list means healthy.
+
+    A replica is healthy when it streams from the leader (Patroni 4 reports the state
+    "streaming"; ``streaming_state=False`` accepts "running" for Patroni 3.0, which has no such
+    state), on the leader's timeline, with a known lag within ``max_lag`` bytes (the failover
+    limit). In synchronous mode one replica must be the synchronous standby.
+    """
+    lead = leader(members)
+    found = {m.name for m in members}
+    out: dict[str, list[str]] = {m.name: [] for m in members}
+    for name in expected:
+        if name not in found:
+            out[name] = ["not in the cluster (Patroni down or not registered)"]
+    if lead is None:
+        for m in members:
+            out[m.name].append("the cluster has no leader")
+        return out
+    if lead.state != "running":
+        out[lead.name].append(f"leader is {lead.state}")
+    ok_states = ("streaming",) if streaming_state else ("streaming", "running")
+    replicas = [m for m in members if not m.is_leader]
+    for m in replicas:
+        if m.state not in ok_states:
+            out[m.name].append(f"not streaming ({m.state})")
+        if m.timeline is not None and lead.timeline is not None and m.timeline != lead.timeline:
+            out[m.name].append(f"timeline {m.timeline}, leader is on {lead.timeline}")
+        if not isinstance(m.lag, int):
+            out[m.name].append(f"lag unknown ({m.lag})")
+        elif m.lag > max_lag:
+            out[m.name].append(f"lag {m.lag} bytes is above the failover limit {max_lag}")
+    if synchronous and replicas and not any(m.role == "sync_standby" for m in replicas):
+        out[lead.name].append("no synchronous standby: commits are acknowledged by the leader alone")
+    return out
+
+
+def assess(env: Environment, members: list[Member]) -> dict[str, list[str]]:
+    """problems() with the environment's own settings."""
+    model, hosts = _settings(env)
+    return problems(
+        members,
+        expected=hosts,
+        synchronous=bool(model.postgres_ha_synchronous_mode),
+        max_lag=int(model.postgres_ha_maximum_lag_on_failover),
+    )
+
+
 def switchover(env: Environment, to: str | None = None, timeout: float = 60) -> tuple[str, str]:
     """Planned switchover (to a chosen member or Patroni's pick); waits for the new leader. Returns (old, new)."""
     model, hosts = _settings(env)
@@ -127,26 +181,32 @@ def switchover(env: Environment, to: str | None = None, timeout: float = 60) -> 
     raise HardenError(f"the leader is still {current.name} after {timeout:.0f}s")
 
 
-def settled(members: list[Member], synchronous: bool) -> bool:
-    """One running leader, every member running with a known lag, and a synchronous standby if wanted."""
-    lead = leader(members)
-    replicas = [m for m in members if not m.is_leader]
-    return (
-        lead is not None
-        and lead.state == "running"
-        and all(m.state in ("running", "streaming") and isinstance(m.lag, int) for m in replicas)
-        and (not synchronous or not replicas or any(m.role == "sync_standby" for m in replicas))
-    )
-
-
-def wait_settled(env: Environment, synchronous: bool, timeout: float = 60) -> list[Member]:
+def wait_settled(
+    env: Environment, synchronous: bool, timeout: float = 60, streaming_state: bool = True
+) -> list[Member]:
+    """Wait until every member is healthy (see problems()); returns the members."""
+    model, hosts = _settings(env)
     deadline = time.monotonic() + timeout
     members: list[Member] = []
+    found: dict[str, list[str]] = {}
     while time.monotonic() < deadline:
-        members = status(env)
-        if settled(members, synchronous):
+        try:
+            members = status(env)
+        except HardenError as exc:  # no member answers yet
+            found = {"cluster": [str(exc)]}
+            time.sleep(0.5)
+            continue
+        found = problems(
+            members,
+            expected=hosts,
+            synchronous=synchronous,
+            max_lag=int(model.postgres_ha_maximum_lag_on_failover),
+            streaming_state=streaming_state,
+        )
+        if not any(found.values()):
             return members
         time.sleep(0.5)
     raise HardenError(
-        "the cluster did not settle in time: " + ", ".join(f"{m.name} {m.role} {m.state} lag {m.lag}" for m in members)
+        f"the cluster did not settle in {timeout:.0f}s: "
+        + "; ".join(f"{name}: {', '.join(why)}" for name, why in found.items() if why)
     )

@@ -12,16 +12,20 @@ from orchestrator.roles import RoleSpec
 from orchestrator.secret_channel import SecretChannel
 from orchestrator.secrets_resolver import Resolver, fill_channel, has_secrets
 from orchestrator.validation import Environment
-from orchestrator.vault_session import admin_client, unfinished_bootstrap
+from orchestrator.vault_session import VaultUnavailable, admin_client, unfinished_bootstrap
 
 
 def _vault_role_channel(env: Environment, vault_keys: list[str]) -> SecretChannel:
     channel = SecretChannel()
     if vault_keys:  # operator-supplied: lets a configuration change restart and unseal node by node
         channel.put("vault_unseal_keys", vault_keys)
-    # the role configures Vault with this token; before bootstrap there is none
-    with admin_client(env) as client:
-        channel.put("vault_admin_token", client.token if client is not None else "")
+    # the role configures Vault with this token; before bootstrap there is none, and while every
+    # node is sealed there is none either: the role unseals (with keys) or says how to
+    try:
+        with admin_client(env) as client:
+            channel.put("vault_admin_token", client.token if client is not None else "")
+    except VaultUnavailable:
+        channel.put("vault_admin_token", "")
     unfinished = unfinished_bootstrap(env.name)
     if unfinished is not None:  # an earlier bootstrap stopped before retiring the root token
         channel.put("vault_bootstrap_token", unfinished["root_token"])

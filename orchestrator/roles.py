@@ -106,7 +106,7 @@ ROLES: dict[str, RoleSpec] = {
             "postgres",
             "PostgreSQL + Patroni + etcd failover",
             _postgres_topology,
-            managed_paths=("/etc/patroni", "/etc/default/etcd", "/etc/systemd/system/patroni.service.d"),
+            managed_paths=("/etc/patroni", "/etc/default/etcd", "/etc/systemd/system/patroni.service"),
             host_pattern="postgres:etcd",
         ),
         RoleSpec("redis_sentinel", RedisSentinelVars, "redis", "Redis with Sentinel failover", _redis_topology),

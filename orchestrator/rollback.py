@@ -104,7 +104,8 @@ def _run(
     extra: dict[str, str] | None = None,
 ) -> Plan:
     # the target's variables; secrets it refers to are resolved again (they never change)
-    models = {host: spec.model.model_validate(values) for host, values in target.public_vars.items()}
+    context = {"protected": env.settings.protected}
+    models = {host: spec.model.model_validate(values, context=context) for host, values in target.public_vars.items()}
     channel = channel_for_role(env, spec, check=check, models=models)
     resolved = set(channel.names())
     for host, variables in target.public_vars.items():

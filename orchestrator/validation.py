@@ -113,7 +113,7 @@ def _check_variable_names(inv: Inventory, settings: EnvironmentSettings) -> list
 
 
 def _validate_role(
-    inv: Inventory, spec: RoleSpec, settings_file: str
+    inv: Inventory, spec: RoleSpec, settings_file: str, protected: bool = False
 ) -> tuple[dict[str, BaseModel], list[ConfigIssue]]:
     hosts = inv.group_hosts(spec.group)
     if not hosts:
@@ -127,7 +127,7 @@ def _validate_role(
         }
         values = {k: v.value for k, v in own.items()}
         try:
-            models[host] = spec.model.model_validate(values)
+            models[host] = spec.model.model_validate(values, context={"protected": protected})
         except ValidationError as exc:
             for err in exc.errors():
                 ctx = err.get("ctx") or {}
@@ -163,7 +163,7 @@ def validate_environment(env: str) -> Environment:
         spec = ROLES[role]
         if not spec.exists:
             issues.append(ConfigIssue(settings_file, "roles", f"role {role} is not implemented in roles/ yet"))
-        role_vars[role], role_issues = _validate_role(inv, spec, settings_file)
+        role_vars[role], role_issues = _validate_role(inv, spec, settings_file, settings.protected)
         issues += role_issues
     if issues:
         raise ConfigError(issues)

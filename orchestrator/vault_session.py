@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from orchestrator.errors import HardenError
 from orchestrator.tunnel import reach, ssh_prefix
 from orchestrator.validation import Environment
 
@@ -119,35 +120,85 @@ def _approle_from_file(env_name: str) -> tuple[str, str] | None:
     return None
 
 
+def has_been_bootstrapped(env_name: str) -> bool:
+    """True once the vault role has initialised this environment's cluster (or credentials were handed in)."""
+    return init_file(env_name).is_file() or bool(_CREDENTIALS)
+
+
+def _login(client: Any, env_name: str) -> bool:
+    """Authenticate ``client``; False when there is no credential to do it with."""
+    token = _CREDENTIALS.get("VAULT_TOKEN") or _CREDENTIALS.get("BAO_TOKEN")
+    if token:
+        client.token = token
+        client.auth.token.lookup_self()  # a token that the node cannot check is no use
+        return True
+    role = (
+        (_CREDENTIALS["HARDEN_VAULT_ROLE_ID"], _CREDENTIALS["HARDEN_VAULT_SECRET_ID"])
+        if "HARDEN_VAULT_ROLE_ID" in _CREDENTIALS and "HARDEN_VAULT_SECRET_ID" in _CREDENTIALS
+        else _approle_from_file(env_name)
+    )
+    if role is None:
+        return False
+    client.auth.approle.login(role_id=role[0], secret_id=role[1])
+    return True
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception as one short line (hvac puts the whole response body in its message)."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text[:160]
+
+
+class VaultUnavailable(HardenError):
+    """No node of the environment's Vault can serve: every node was tried."""
+
+    def __init__(self, env_name: str, tried: list[tuple[str, str]]) -> None:
+        self.tried = tried
+        nodes = "; ".join(f"{host}: {why}" for host, why in tried)
+        fix = f"harden vault status --env {env_name}"
+        if any("sealed" in why for _, why in tried):
+            fix += f", then harden vault unseal --env {env_name}"
+        super().__init__(f"Vault is sealed or unreachable on every node ({nodes}): run `{fix}`")
+
+
 @contextlib.contextmanager
 def admin_client(env: Environment) -> Iterator[Any | None]:
-    """An authenticated hvac client on the first unsealed node, or None before bootstrap."""
+    """An authenticated hvac client, or None before the vault role bootstrapped the cluster.
+
+    Every node is tried in turn: a sealed node, one that cannot be reached, and a standby that
+    cannot name its active node ("local node not active but active cluster node not found") are
+    passed over. When none can serve a bootstrapped cluster, VaultUnavailable names each node and
+    why, instead of letting a command go on without Vault.
+    """
     ca = ca_file(env)
     if ca is None:
         yield None
         return
+    tried: list[tuple[str, str]] = []
+    uninitialised = 0
     for node in vault_nodes(env):
-        with node_url(env, node) as url:
-            client = client_for(url, ca)
-            try:
-                status = client.sys.read_seal_status()
-            except Exception:  # try the next node
-                continue
-            if not status.get("initialized") or status.get("sealed"):
-                continue
-            token = _CREDENTIALS.get("VAULT_TOKEN") or _CREDENTIALS.get("BAO_TOKEN")
-            if token:
-                client.token = token
+        stack = contextlib.ExitStack()
+        try:
+            client = client_for(stack.enter_context(node_url(env, node)), ca)
+            status = client.sys.read_seal_status()
+            if not status.get("initialized"):
+                uninitialised += 1
+                tried.append((node.host, "not initialised"))
+            elif status.get("sealed"):
+                tried.append((node.host, "sealed"))
+            elif _login(client, env.name):
+                break  # this node serves; its tunnel stays open while the caller works
             else:
-                role = (
-                    (_CREDENTIALS["HARDEN_VAULT_ROLE_ID"], _CREDENTIALS["HARDEN_VAULT_SECRET_ID"])
-                    if "HARDEN_VAULT_ROLE_ID" in _CREDENTIALS and "HARDEN_VAULT_SECRET_ID" in _CREDENTIALS
-                    else _approle_from_file(env.name)
-                )
-                if role is None:
-                    yield None
-                    return
-                client.auth.approle.login(role_id=role[0], secret_id=role[1])
-            yield client
+                stack.close()
+                yield None  # no credential on this controller: callers say what to do
+                return
+        except Exception as exc:  # unreachable, or a standby that cannot serve: try the next node
+            tried.append((node.host, one_line(exc)))
+        stack.close()
+    else:
+        if uninitialised == len(tried) or not has_been_bootstrapped(env.name):
+            yield None  # nothing initialised yet: the vault role's first apply
             return
-    yield None
+        raise VaultUnavailable(env.name, tried)
+    with stack:
+        yield client

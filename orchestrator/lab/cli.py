@@ -100,7 +100,7 @@ def ssh(env_name: str, host: str, command: tuple[str, ...]) -> None:
 )
 @click.option("--no-kafka", is_flag=True, help="Skip the Kafka jars (the slowest to fetch).")
 def artifacts(directory: Path | None, no_kafka: bool) -> None:
-    """Gather the bao, traefik and Kafka artifacts that roles install from a local path.
+    """Gather the bao, traefik, Patroni and Kafka artifacts that roles install from a local path.
 
     \b
     Examples:

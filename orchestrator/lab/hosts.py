@@ -150,9 +150,12 @@ def cgroup_pids(config: LabConfig, host: LabHost | None = None) -> set[int]:
         base = config.cgroup(hierarchy, host)
         if not base.is_dir():
             continue
-        for procs in base.rglob("cgroup.procs"):
+        # os.walk, not rglob: cgroups of a dying container vanish while we walk them
+        for directory, _, files in os.walk(base):
+            if "cgroup.procs" not in files:
+                continue
             try:
-                pids |= {int(p) for p in procs.read_text().split()}
+                pids |= {int(p) for p in Path(directory, "cgroup.procs").read_text().split()}
             except OSError:
                 continue
     return pids

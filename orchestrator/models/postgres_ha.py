@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, model_validator
 
+from orchestrator.lab.artifacts import ARTIFACTS_DIR, PATRONI_VERSION
 from orchestrator.models.base import Port, Secret, StrictModel, cross_field_error, generated_secret
 
 
@@ -28,24 +29,39 @@ class PostgresHaVars(StrictModel):
     postgres_ha_etcd_client_port: Port = Field(2379, description="etcd client port (TLS and auth).")
     postgres_ha_etcd_peer_port: Port = Field(2380, description="etcd peer port (TLS).")
     postgres_ha_ttl: int = Field(
-        7,
-        ge=5,
+        20,
+        ge=20,
         le=300,
-        description="Patroni leader key TTL, seconds; 7 keeps failover under 10 s (bench/postgres_failover.md).",
+        description="Patroni leader key TTL, seconds; 20 is Patroni 4's minimum.",
     )
     postgres_ha_loop_wait: int = Field(1, ge=1, le=60, description="Patroni loop interval, seconds.")
     postgres_ha_retry_timeout: int = Field(3, ge=1, le=120, description="DCS and PostgreSQL retry timeout.")
     postgres_ha_maximum_lag_on_failover: int = Field(
         1048576, ge=0, description="Bytes a replica may lag and still be promoted."
     )
-    postgres_ha_synchronous_mode: bool | None = Field(
-        None, description="Synchronous replication; null means on for protected environments."
+    postgres_ha_synchronous_mode: bool = Field(
+        True,
+        description="Acknowledge a commit once a second member has it: no acknowledged write lost on failover.",
     )
-    postgres_ha_synchronous_mode_strict: bool = Field(
-        False, description="Refuse writes when no synchronous standby is available."
+    postgres_ha_synchronous_mode_strict: bool | None = Field(
+        None,
+        description="No synchronous standby left: block writes (true) or let the leader ack alone; null: protected.",
     )
     postgres_ha_watchdog: Literal["off", "automatic", "required"] = Field(
-        "automatic", description="Patroni watchdog mode (used where /dev/watchdog exists)."
+        "required",
+        description="Patroni watchdog (softdog) resets a stalled leader; protected environments need required.",
+    )
+    postgres_ha_watchdog_exception: str | None = Field(
+        None, min_length=10, description="Why this environment runs without a required watchdog."
+    )
+    postgres_ha_patroni_source: Literal["wheelhouse", "debian"] = Field(
+        "wheelhouse",
+        description="wheelhouse (Patroni 4.x) or debian (3.0.2, loses writes after a stall; not when protected).",
+    )
+    postgres_ha_patroni_wheelhouse: str = Field(
+        f"{ARTIFACTS_DIR}/patroni-{PATRONI_VERSION}",
+        pattern=r"^/",
+        description="Controller directory of the Patroni wheelhouse (`harden lab artifacts`).",
     )
     postgres_ha_max_connections: int = Field(200, ge=10, le=10000, description="max_connections.")
     postgres_ha_shared_buffers: str = Field("128MB", pattern=r"^[0-9]+(kB|MB|GB)$", description="shared_buffers.")
@@ -65,15 +81,28 @@ class PostgresHaVars(StrictModel):
     postgres_ha_haproxy_replica_port: Port = Field(5001, description="HAProxy port that reaches replicas.")
 
     @model_validator(mode="after")
-    def _timings_fit_ttl(self) -> PostgresHaVars:
+    def _timings_fit_ttl(self, info: ValidationInfo) -> PostgresHaVars:
         if self.postgres_ha_loop_wait + 2 * self.postgres_ha_retry_timeout > self.postgres_ha_ttl:
             raise cross_field_error(
                 "postgres_ha_ttl",
                 f"loop_wait + 2*retry_timeout must be <= ttl "
                 f"({self.postgres_ha_loop_wait} + 2*{self.postgres_ha_retry_timeout} > {self.postgres_ha_ttl})",
             )
-        if self.postgres_ha_synchronous_mode_strict and self.postgres_ha_synchronous_mode is False:
+        if self.postgres_ha_synchronous_mode_strict and not self.postgres_ha_synchronous_mode:
             raise cross_field_error(
                 "postgres_ha_synchronous_mode_strict", "requires postgres_ha_synchronous_mode to be on"
+            )
+        protected = bool((info.context or {}).get("protected"))
+        if protected and self.postgres_ha_patroni_source == "debian":
+            raise cross_field_error(
+                "postgres_ha_patroni_source",
+                "Debian 12's Patroni 3.0.2 can lose acknowledged writes after a leader stall; "
+                "use wheelhouse on a protected environment",
+            )
+        if protected and self.postgres_ha_watchdog != "required" and not self.postgres_ha_watchdog_exception:
+            raise cross_field_error(
+                "postgres_ha_watchdog",
+                "a protected environment needs watchdog required (softdog), or postgres_ha_watchdog_exception "
+                "saying why not",
             )
         return self

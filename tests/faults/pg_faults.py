@@ -23,6 +23,12 @@ from orchestrator.vault_session import ca_file, state_dir
 from tests.faults.lab_ssh import run_client_during, ssh
 
 WRITER = Path(__file__).with_name("pg_writer.py")
+STALL_SECONDS = 25
+# After a stall, every member streams again on the leader's timeline within this many seconds of
+# SIGCONT (asserted by the stall test; the bench reports the measured times).
+STALL_HEAL_BOUND = 60.0
+DIVERGED = "harden_diverged"  # the table only a diverged member has, until it is rewound
+PG_CTL = "runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl -D /var/lib/postgresql/15/patroni"
 FAULT_USER = "harden_fault"
 DATA_HOSTS = ("data-1", "data-2", "data-3")
 # a runtime drop-in that keeps a killed Patroni down until the test lets it back
@@ -77,6 +83,13 @@ def current_leader(env: Environment) -> str:
 
 def settle(env: Environment, timeout: float = 120) -> list[Member]:
     return wait_settled(env, synchronous=True, timeout=timeout)
+
+
+def writer_seconds(env: Environment) -> float:
+    """How long the writer runs: long enough to see writes resume after the leader key expires twice
+    (a power cut that also takes etcd's leader renews every lease once)."""
+    ttl = int(env.role_vars["postgres_ha"][DATA_HOSTS[0]].postgres_ha_ttl)
+    return 15 + 2 * ttl
 
 
 def prepare(lab: LabConfig, env: Environment, table: str) -> FaultClient:
@@ -156,6 +169,29 @@ def power_off(lab: LabConfig, host: str) -> None:
     lab_hosts.stop(lab, lab.host(host), state.data["hosts"].get(host), timeout=0)
 
 
+# (d) the leader stalls (VM pause, live migration, I/O stall): every process of its Patroni unit,
+# Patroni and PostgreSQL, frozen for STALL_SECONDS, then resumed.
+def stall(lab: LabConfig, host: str) -> None:
+    ssh(
+        lab,
+        host,
+        f"systemctl kill -s SIGSTOP --kill-whom=all patroni; sleep {STALL_SECONDS}; "
+        "systemctl kill -s SIGCONT --kill-whom=all patroni",
+    )
+
+
+# (e) a member is forced onto a timeline of its own: promoted outside Patroni, written to, stopped;
+# Patroni must find the divergence and rewind it when it starts again.
+def diverge(lab: LabConfig, host: str) -> None:
+    ssh(
+        lab,
+        host,
+        f"systemctl stop patroni && {PG_CTL} -l /var/lib/postgresql/diverge.log start -w && {PG_CTL} promote -w && "
+        "runuser -u postgres -- psql -XAtq -d postgres "
+        f"-c 'CREATE TABLE {DIVERGED} (x int); INSERT INTO {DIVERGED} VALUES (1)' && {PG_CTL} stop -m fast -w",
+    )
+
+
 def start_again(lab: LabConfig, host: str) -> None:
     """Undo any of the faults above: the member comes back and must rejoin by itself."""
     state = LabState(lab)
@@ -163,7 +199,12 @@ def start_again(lab: LabConfig, host: str) -> None:
         up(lab)
         unseal_vault(validate_environment(lab.env))  # the host's Vault node came back sealed
         return
-    ssh(lab, host, f"rm -f {HOLD_DOWN}; systemctl daemon-reload; systemctl start patroni")
+    ssh(
+        lab,
+        host,
+        f"systemctl kill -s SIGCONT --kill-whom=all patroni; rm -f {HOLD_DOWN}; systemctl daemon-reload; "
+        "systemctl start patroni",
+    )
 
 
 def unseal_vault(env: Environment, timeout: float = 60) -> None:
@@ -177,6 +218,17 @@ def unseal_vault(env: Environment, timeout: float = 60) -> None:
         except Exception:  # the node's API is not up yet
             if time.monotonic() > deadline:
                 raise
+        time.sleep(1)
+
+
+def missing_on_members(lab: LabConfig, table: str, acked: list[int], timeout: float = 30) -> dict[str, int]:
+    """Acknowledged writes missing on each data member, once replay had ``timeout`` s to catch up."""
+    assert acked, "the writer had no acknowledged write: the test would prove nothing"
+    deadline = time.monotonic() + timeout
+    while True:
+        missing = {host: len(set(acked) - stored_ids(lab, host, table)) for host in DATA_HOSTS}
+        if not any(missing.values()) or time.monotonic() > deadline:
+            return missing
         time.sleep(1)
 
 

@@ -75,3 +75,16 @@ def recover(env: Environment, host: str) -> None:
         capture_output=True,
     )
     time.sleep(5)  # let the rejoined node catch up before the next kill
+
+
+def power_cycle(env: Environment, host: str, bound: float) -> tuple[str, list[str], float]:
+    """Power cut of a lab host, power back on, unseal its node (as an operator would), then wait up
+    to ``bound`` s for a healthy cluster. Returns the verdict, its reasons and the seconds waited."""
+    from orchestrator.lab.config import load_lab_config
+    from orchestrator.vault_ops import wait_healthy
+    from tests.faults import pg_faults
+
+    lab = load_lab_config("lab")
+    pg_faults.power_off(lab, host)
+    pg_faults.start_again(lab, host)  # boots the host and unseals its Vault node
+    return wait_healthy(env, timeout=bound)

@@ -71,6 +71,7 @@ def test_auth_is_required_and_least_privilege(lab: LabConfig, ra: rf.RedisAccess
         assert ra.user_password not in acl and ra.admin_password not in acl  # hashes only
 
 
+@pytest.mark.fault
 def test_a_kill_master_fails_over(lab: LabConfig, ra: rf.RedisAccess) -> None:
     old = rf.master_host(lab, ra)
     result = rf.run_writer(lab, ra, seconds=15, prefix="orders:fault-a", fault=lambda: rf.kill_master(lab, old))
@@ -84,6 +85,7 @@ def test_a_kill_master_fails_over(lab: LabConfig, ra: rf.RedisAccess) -> None:
     rf.wait_replicas(lab, ra, new, 2)  # the old master came back and rejoined as a replica
 
 
+@pytest.mark.fault
 def test_b_partition_then_kill_loses_no_acknowledged_write(lab: LabConfig, ra: rf.RedisAccess) -> None:
     """A full partition (both directions) leaves the old master taking writes for up to
     min-replicas-max-lag seconds, and Sentinel may promote the replica that saw fewer of them:

@@ -16,11 +16,12 @@ from bench.lab_env import copy_lab_with
 from orchestrator.lab.config import LabConfig
 from orchestrator.paths import RUNS_DIR
 from orchestrator.validation import Environment, validate_environment
+from orchestrator.vault_ops import HEALTHY
 from orchestrator.vault_session import admin_client, init_file
 
 from ..faults import vault_faults
 from ..faults.vault_faults import node_client
-from .conftest import harden, lab_ssh
+from .conftest import VAULT_RECOVERY_BOUND, harden, lab_ssh
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "compose" / "platform.yml"
 
@@ -131,6 +132,7 @@ def _sealed(host: str, status: str) -> bool:
     return bool(re.search(rf"{host}: Assert the node is unsealed \[failed\]: .*SEALED", status))
 
 
+@pytest.mark.fault
 def test_restarted_node_is_reported_sealed_and_unsealed_by_command(vault_env: Environment, lab: LabConfig) -> None:
     lab_ssh(lab, "data-3", "systemctl restart openbao")
     time.sleep(1)
@@ -144,6 +146,7 @@ def test_restarted_node_is_reported_sealed_and_unsealed_by_command(vault_env: En
     assert harden("vault", "status", "--env", "lab").returncode == 0
 
 
+@pytest.mark.fault
 def test_killing_the_active_node_elects_another_that_takes_writes(vault_env: Environment) -> None:
     elapsed = vault_faults.kill_active_and_time_write(vault_env)  # then unseals the restarted node
     print(f"vault failover: write accepted {elapsed:.1f}s after the active node was killed")
@@ -196,3 +199,16 @@ def test_revisions_can_live_in_vault_for_teams(vault_env: Environment, tmp_path:
     assert not [k for k, v in redis.items() if str(v) in stored["revisions"]]  # no secret in revisions
     history = harden("history", "--env", str(shared), "--role", "baseline", check=True).stdout
     assert f" {revisions[-1]['number']} " in history
+
+
+@pytest.mark.fault
+@pytest.mark.parametrize("host", ["data-1", "data-2", "data-3"])
+def test_power_cut_of_any_data_host_leaves_one_active_node(vault_env: Environment, host: str) -> None:
+    """Each data host in turn loses power and comes back: Vault serves again within the bound, and apply works."""
+    verdict, reasons, waited = vault_faults.power_cycle(vault_env, host, VAULT_RECOVERY_BOUND)
+    assert verdict == HEALTHY, f"Vault {verdict} {waited:.0f}s after {host} came back: {'; '.join(reasons)}"
+    shown = harden("vault", "status", "--env", "lab")
+    assert shown.returncode == 0 and "active" in shown.stdout, shown.stdout + shown.stderr
+    applied = harden("apply", "--env", "lab", "--role", "vault")
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    print(f"power cut of {host}: Vault healthy {waited:.1f} s after its node was unsealed")

@@ -146,8 +146,8 @@ CASES: list[tuple[str, dict[str, Any], tuple[str, str, str]]] = [
     ),
     (
         "patroni timings",
-        {"postgres": {"postgres_ha_ttl": 10, "postgres_ha_loop_wait": 5}},
-        ("group_vars/postgres.yml", "postgres_ha_ttl", "loop_wait + 2*retry_timeout must be <= ttl (5 + 2*3 > 10)"),
+        {"postgres": {"postgres_ha_ttl": 20, "postgres_ha_loop_wait": 15}},
+        ("group_vars/postgres.yml", "postgres_ha_ttl", "loop_wait + 2*retry_timeout must be <= ttl (15 + 2*3 > 20)"),
     ),
     (
         "port range",
@@ -346,3 +346,38 @@ def test_all_errors_reported_at_once(tmp_path: Path) -> None:
 def test_bundled_environments_are_valid() -> None:
     for name in ("lab", "staging", "production"):
         assert validate_environment(name).name == name
+
+
+PROTECTED = {"roles": ALL_ROLES, "protected": True}
+
+
+@pytest.mark.parametrize(
+    ("values", "key", "message"),
+    [
+        (
+            {"postgres_ha_watchdog": "automatic"},
+            "postgres_ha_watchdog",
+            "a protected environment needs watchdog required (softdog), "
+            "or postgres_ha_watchdog_exception saying why not",
+        ),
+        (
+            {"postgres_ha_patroni_source": "debian"},
+            "postgres_ha_patroni_source",
+            "Debian 12's Patroni 3.0.2 can lose acknowledged writes after a leader stall; "
+            "use wheelhouse on a protected environment",
+        ),
+    ],
+    ids=["watchdog", "debian patroni"],
+)
+def test_protected_environment_refuses_unsafe_postgres(
+    tmp_path: Path, values: dict[str, Any], key: str, message: str
+) -> None:
+    env = make_env(tmp_path, group_vars={"postgres": values}, settings=PROTECTED)
+    assert issues_of(env) == [("group_vars/postgres.yml", key, message)]
+    # the same values pass where nothing is protected
+    assert validate_environment(str(make_env(tmp_path / "open", group_vars={"postgres": values})))
+
+
+def test_protected_environment_accepts_a_stated_watchdog_exception(tmp_path: Path) -> None:
+    values = {"postgres_ha_watchdog": "automatic", "postgres_ha_watchdog_exception": "VMs without a watchdog device"}
+    assert validate_environment(str(make_env(tmp_path, group_vars={"postgres": values}, settings=PROTECTED)))
