@@ -1,113 +1,198 @@
-"""PostgreSQL failover in the lab, side by side: harden's Patroni timings and Patroni's defaults.
+"""PostgreSQL failover in the lab, side by side.
 
-For each setting, the lab is applied with it, then ``--runs`` times per fault: a libpq client on
-ops-1 (multi-host, target_session_attrs=read-write) writes continuously, the leader suffers the
-fault, and we record the gap the client saw (last acknowledged write before, first after), how
-many acknowledged writes are missing on the new leader, and that the old leader rejoins.
+Part 1, the leader stall (fault d): every process of the leader's Patroni unit frozen for 25 s
+under write load, then resumed. harden's Patroni (4.x, from the wheelhouse) against Debian 12's
+Patroni 3.0.2 (`postgres_ha_patroni_source: debian`), each on a freshly built lab with the same
+role settings. Recorded: the gap the client saw, acknowledged writes missing on ANY member, how
+many leaders and timelines remain, and the seconds from SIGCONT until every member streams again
+on the leader's timeline (or "never" within the bound).
 
-Faults: (a) kill -9 of Patroni and PostgreSQL, kept down; (b) kill -9 of Patroni only, kept down
-(systemd fences PostgreSQL); (c) power cut of the whole leader host.
+Part 2, crashes (faults a to c) with harden's Patroni: harden's timings against Patroni's
+defaults. Recorded: the gap, writes lost on any member, and that the old leader rejoins.
 
-Usage (root, lab up and applied, from the repository root): python -m bench.postgres_failover [--runs 3]
-Writes bench/postgres_failover.md.
+A psycopg2 client on ops-1 writes one row per transaction through
+`host=a,b,c target_session_attrs=read-write`; a write that hangs is abandoned after 1 s by
+cutting its socket (never cancelled, which would acknowledge a local-only commit).
+
+Usage (root, from the repository root): python -m bench.postgres_failover [--runs 3]
+It brings the lab down and up itself. Writes bench/postgres_failover.md.
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
+import subprocess
 import tempfile
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
-from bench.lab_env import apply_lab_with
+from bench.lab_env import HARDEN, copy_lab_with
+from orchestrator.errors import HardenError
+from orchestrator.lab.artifacts import PATRONI_VERSION
 from orchestrator.lab.config import load_lab_config
+from orchestrator.lab.manager import down, up
+from orchestrator.pg_ops import leader, status, wait_settled
 from orchestrator.validation import validate_environment
 from tests.faults import pg_faults as pf
 
 OUT = Path(__file__).with_name("postgres_failover.md")
-SETTINGS = [
-    ("harden default: ttl 7, loop_wait 1, retry_timeout 3", (7, 1, 3)),
+BASE_ROLES = ("baseline", "pki", "vault", "postgres_ha")
+PATRONIS = [
+    (f"harden: Patroni {PATRONI_VERSION} (wheelhouse)", "wheelhouse"),
+    ("Debian 12: Patroni 3.0.2 (package)", "debian"),
+]
+TIMINGS = [
+    ("harden default: ttl 20, loop_wait 1, retry_timeout 3", (20, 1, 3)),
     ("Patroni default: ttl 30, loop_wait 10, retry_timeout 10", (30, 10, 10)),
 ]
-FAULTS = [
+CRASHES = [
     ("(a) kill -9 Patroni + PostgreSQL", "kill_patroni_and_postgres"),
     ("(b) kill -9 Patroni only", "kill_patroni_only"),
     ("(c) power cut of the leader host", "power_off"),
 ]
 
 
-def apply_setting(timings: tuple[int, int, int], workdir: Path) -> None:
-    ttl, loop_wait, retry = timings
-    lines = f"postgres_ha_ttl: {ttl}\npostgres_ha_loop_wait: {loop_wait}\npostgres_ha_retry_timeout: {retry}"
-    apply_lab_with(workdir, "postgres", lines, "--role", "postgres_ha")
+@dataclass
+class Run:
+    gap: float | None
+    acked: int
+    lost: int  # acknowledged writes missing on the leader afterwards (the cluster's truth)
+    leaders: int
+    timelines: int
+    healed: float | None  # seconds from the end of the fault until every member streams on one timeline
 
 
-def one_run(fault_name: str, table: str, seconds: float) -> tuple[float | None, int, int, bool]:
+def apply_lab(workdir: Path, lines: str) -> None:
+    env_dir = copy_lab_with(workdir, "postgres", lines)
+    roles = [arg for role in BASE_ROLES for arg in ("--role", role)]
+    subprocess.run([HARDEN, "apply", "--env", str(env_dir), "--yes", *roles], check=True, capture_output=True)
+
+
+def fresh_lab(workdir: Path, lines: str) -> None:
+    lab = load_lab_config("lab")
+    down(lab)
+    up(lab)
+    apply_lab(workdir, lines)
+
+
+def one_run(fault_name: str, table: str, streaming_state: bool) -> Run:
     lab = load_lab_config("lab")
     env = validate_environment("lab")
-    pf.settle(env)
+    wait_settled(env, True, 180, streaming_state=streaming_state)
     client = pf.prepare(lab, env, table)
     old = pf.current_leader(env)
     fault = getattr(pf, fault_name)
+    healed: list[float] = []
+
+    def inject() -> None:
+        fault(lab, old)
+        ended = time.monotonic()
+        if fault_name != "stall":
+            return
+        try:
+            wait_settled(env, True, pf.STALL_HEAL_BOUND, streaming_state=streaming_state)
+            healed.append(time.monotonic() - ended)
+        except HardenError:
+            pass  # did not heal within the bound
+
+    seconds = pf.writer_seconds(env) + (pf.STALL_SECONDS if fault_name == "stall" else 0)
     try:
-        result = pf.run_writer(lab, client, table, seconds=seconds, fault=lambda: fault(lab, old))
+        result = pf.run_writer(lab, client, table, seconds=seconds, fault=inject)
     finally:
         pf.start_again(lab, old)
-    new = pf.current_leader(env)
-    missing = set(result.acked) - pf.stored_ids(lab, new, table)
-    rejoined = pf.wait_rejoined(env, old, timeout=180)
-    return result.gap, len(result.acked), len(missing), new != old and not rejoined.is_leader
+    if fault_name != "stall":
+        pf.wait_rejoined(env, old, timeout=180)
+        healed.append(0.0)
+    members = status(env)
+    lead = leader(members)
+    lost = len(set(result.acked) - pf.stored_ids(lab, lead.name, table)) if lead else len(result.acked)
+    return Run(
+        gap=result.gap,
+        acked=len(result.acked),
+        lost=lost,
+        leaders=sum(1 for m in members if m.is_leader),
+        timelines=len({m.timeline for m in members}),
+        healed=healed[0] if healed else None,
+    )
+
+
+def _median(values: list[float]) -> str:
+    return f"{statistics.median(values):.1f}" if values else "n/a"
+
+
+def _runs(values: list[float | None]) -> str:
+    return ", ".join("never" if v is None else f"{v:.1f}" for v in values)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
-    results: dict[tuple[str, str], list[tuple[float | None, int, int, bool]]] = {}
+    stall: dict[str, list[Run]] = {}
+    crashes: dict[tuple[str, str], list[Run]] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for label, timings in SETTINGS:
-            apply_setting(timings, Path(tmp))
-            seconds = 15 + 1.5 * timings[0]
-            for fault_label, fault_name in FAULTS:
-                results[(label, fault_label)] = [
-                    one_run(fault_name, f"bench_{fault_name}_{timings[0]}_{i}", seconds) for i in range(args.runs)
+        for label, source in reversed(PATRONIS):  # Debian's first; the lab ends on harden's
+            fresh_lab(Path(tmp), f"postgres_ha_patroni_source: {source}")
+            stall[label] = [
+                one_run("stall", f"bench_stall_{source}_{i}", streaming_state=source == "wheelhouse")
+                for i in range(args.runs)
+            ]
+        for label, (ttl, loop_wait, retry) in reversed(TIMINGS):
+            apply_lab(Path(tmp), f"postgres_ha_ttl: {ttl}\npostgres_ha_loop_wait: {loop_wait}\n"
+                      f"postgres_ha_retry_timeout: {retry}")
+            for fault_label, fault_name in CRASHES:
+                crashes[(label, fault_label)] = [
+                    one_run(fault_name, f"bench_{fault_name}_{ttl}_{i}", streaming_state=True) for i in range(args.runs)
                 ]
-        apply_setting(SETTINGS[0][1], Path(tmp))  # leave the lab at harden's default
     lines = [
         "# PostgreSQL failover in the lab",
         "",
-        f"Produced by `python -m bench.postgres_failover --runs {args.runs}`: PostgreSQL 15 + Patroni 3.0.2 + etcd "
-        "3.4 (Debian 12), 3 data nodes, synchronous_mode on. A psycopg2 client on ops-1 writes one row per "
-        "transaction through `host=a,b,c target_session_attrs=read-write`; a write that hangs is abandoned after "
-        "1 s by cutting its socket (never cancelled). Gap: from the last acknowledged write before the fault to "
-        "the first one on the new leader. Lost: acknowledged writes missing on the new leader afterwards. Both "
-        "settings measured one after the other in the same session.",
+        f"Produced by `python -m bench.postgres_failover --runs {args.runs}` (`make bench`): PostgreSQL 15 and "
+        "etcd 3.4 from Debian 12, 3 data nodes, synchronous_mode on, the role's other defaults. A psycopg2 "
+        "client on ops-1 writes one row per transaction through `host=a,b,c target_session_attrs=read-write`; "
+        "a write that hangs is abandoned after 1 s by cutting its socket. Gap: from the last acknowledged write "
+        "before the fault to the first one after it. Lost: acknowledged writes missing on the leader afterwards "
+        "(the integration tests also check every member).",
         "",
-        "| fault | setting | gap, median (s) | ratio to harden | runs (s) | acked writes lost | old leader rejoined |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        "## Leader stall (d): SIGSTOP of the leader's Patroni unit for 25 s, then SIGCONT",
+        "",
+        "Each Patroni on a freshly built lab, one after the other in the same session. Healed: seconds from "
+        f"SIGCONT until every member streams on the leader's timeline (\"never\": not within "
+        f"{pf.STALL_HEAL_BOUND:.0f} s).",
+        "",
+        "| Patroni | gap, median (s) | runs (s) | acked writes lost | leaders after | timelines after "
+        "| healed, median (s) | healed, runs (s) |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
-    for fault_label, _ in FAULTS:
-        base_runs = [r[0] for r in results[(SETTINGS[0][0], fault_label)] if r[0] is not None]
-        base = statistics.median(base_runs) if base_runs else float("nan")
-        for label, _ in SETTINGS:
-            runs = results[(label, fault_label)]
-            gaps = [r[0] for r in runs if r[0] is not None]
-            median = statistics.median(gaps) if gaps else float("nan")
-            lost = sum(r[2] for r in runs)
-            acked = sum(r[1] for r in runs)
-            rejoined = sum(1 for r in runs if r[3])
-            lines.append(
-                f"| {fault_label} | {label} | {median:.1f} | {median / base:.1f}x | "
-                f"{', '.join(f'{g:.1f}' for g in gaps)} | {lost} of {acked} | {rejoined} of {len(runs)} |"
-            )
+    for label, _ in PATRONIS:
+        runs = stall[label]
+        gaps = [r.gap for r in runs if r.gap is not None]
+        healed = [r.healed for r in runs if r.healed is not None]
+        lines.append(
+            f"| {label} | {_median(gaps)} | {_runs([r.gap for r in runs])} | {sum(r.lost for r in runs)} of "
+            f"{sum(r.acked for r in runs)} | {', '.join(str(r.leaders) for r in runs)} | "
+            f"{', '.join(str(r.timelines) for r in runs)} | {_median(healed)} | {_runs([r.healed for r in runs])} |"
+        )
     lines += [
         "",
-        "Why (b) loses nothing: Debian's unit has KillMode=process, so PostgreSQL outlives a dead Patroni and "
-        "keeps acknowledging writes until a new leader is elected (775 lost in the baseline measurement). "
-        "The role sets KillMode=mixed: when Patroni dies, systemd kills what it leaves behind, so the old "
-        "primary is fenced at once; and synchronous_mode means every acknowledged commit is already on the "
-        "synchronous standby, the only member Patroni will promote.",
+        f"## Crashes (a to c), Patroni {PATRONI_VERSION}: harden's timings and Patroni's defaults",
+        "",
+        "| fault | setting | gap, median (s) | ratio to harden | runs (s) | acked writes lost |",
+        "| --- | --- | --- | --- | --- | --- |",
     ]
+    for fault_label, _ in CRASHES:
+        base_gaps = [r.gap for r in crashes[(TIMINGS[0][0], fault_label)] if r.gap is not None]
+        base = statistics.median(base_gaps) if base_gaps else float("nan")
+        for label, _ in TIMINGS:
+            runs = crashes[(label, fault_label)]
+            gaps = [r.gap for r in runs if r.gap is not None]
+            median = statistics.median(gaps) if gaps else float("nan")
+            lines.append(
+                f"| {fault_label} | {label} | {median:.1f} | {median / base:.2f}x | {_runs([r.gap for r in runs])} | "
+                f"{sum(r.lost for r in runs)} of {sum(r.acked for r in runs)} |"
+            )
     OUT.write_text("\n".join(lines) + "\n")
     print(OUT.read_text())
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from orchestrator.plan import Plan, redact_plan, results_from_events
+from orchestrator.plan import Plan, RunFailure, redact_plan, results_from_events
 from orchestrator.redact import Redactor
 from orchestrator.roles import RoleSpec
 from orchestrator.runner import RunResult, new_run_dir, run_playbook
@@ -97,6 +97,10 @@ def execute(
         hook.finish_role(result.ok)
         execution.runs.append(result)
         execution.plan.results.extend(results_from_events(spec.name, result.events))
+        if not result.ok:
+            execution.plan.failures.append(
+                RunFailure(spec.name, result.status, result.rc, str(result.artifact_dir), result.tail())
+            )
         if on_role_done is not None:
             on_role_done(spec, result)
         if not check and not result.ok:

@@ -93,3 +93,13 @@ class KvStore:
         self._client.secrets.kv.v2.create_or_update_secret(
             path=ref.path, mount_point=ref.mount, secret={**current, ref.key: value}, cas=version
         )
+
+    def remove_key(self, ref: KvRef) -> None:
+        """Drop one key from the secret (a new version without it); nothing when it is absent."""
+        current, version = self.read_all(ref)
+        if ref.key not in current:
+            return
+        rest = {k: v for k, v in current.items() if k != ref.key}
+        self._client.secrets.kv.v2.create_or_update_secret(
+            path=ref.path, mount_point=ref.mount, secret=rest, cas=version
+        )

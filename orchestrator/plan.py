@@ -40,10 +40,22 @@ class HostCounts:
     skipped: int = 0
 
 
+@dataclass(frozen=True)
+class RunFailure:
+    """A role run that did not succeed, whatever its task events say (no host matched, a syntax error)."""
+
+    role: str
+    status: str
+    rc: int
+    artifact_dir: str
+    tail: str  # the last lines ansible-playbook printed
+
+
 @dataclass
 class Plan:
     env: str
     results: list[TaskResult] = field(default_factory=list)
+    failures: list[RunFailure] = field(default_factory=list)
 
     @property
     def changes(self) -> list[TaskResult]:
@@ -71,6 +83,8 @@ class Plan:
         line = f"{n} change{'s' * (n != 1)} in {m} role{'s' * (m != 1)} on {k} host{'s' * (k != 1)}"
         if self.errors:
             line += f", {len(self.errors)} error{'s' * (len(self.errors) != 1)}"
+        if self.failures:
+            line = f"FAILED ({', '.join(f.role for f in self.failures)}): " + line
         return line
 
 
@@ -171,6 +185,9 @@ def redact_plan(plan: Plan, redactor: Redactor) -> Plan:
             )
             for r in plan.results
         ],
+        failures=[
+            RunFailure(f.role, f.status, f.rc, f.artifact_dir, redactor(f.tail)) for f in plan.failures
+        ],
     )
 
 
@@ -181,6 +198,8 @@ def plan_to_json(plan: Plan) -> str:
             "summary": plan.summary(),
             "changes": len(plan.changes),
             "errors": len(plan.errors),
+            "failed": bool(plan.failures),
+            "failures": [f.__dict__ for f in plan.failures],
             "results": [r.__dict__ for r in plan.results if r.status != "skipped"],
         },
         indent=2,

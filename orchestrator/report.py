@@ -22,8 +22,16 @@ _jinja = Environment(
 )
 
 
+def _failure_text(plan: Plan) -> list[str]:
+    lines = []
+    for f in plan.failures:
+        lines.append(f"\n!! {f.role}: the run {f.status} (exit {f.rc}); artifacts in {f.artifact_dir}")
+        lines.extend("   " + line for line in f.tail.splitlines())
+    return lines
+
+
 def render_text(plan: Plan) -> str:
-    lines = [f"Plan for {plan.env}: {plan.summary()}"]
+    lines = [f"Plan for {plan.env}: {plan.summary()}", *_failure_text(plan)]
     for role in sorted({r.role for r in plan.results}):
         role_results = [r for r in plan.results if r.role == role and r.status in ("changed", "failed", "unreachable")]
         if not role_results:
@@ -89,6 +97,16 @@ def render_markdown(plan: Plan, limit: int = MARKDOWN_CHUNK_LIMIT) -> list[str]:
     """Chunks under ``limit`` characters, each a complete comment with its own header."""
     header_budget = 400
     sections = _role_sections(plan, limit - header_budget)
+    if plan.failures:
+        fence = "~~~~" if "```" in "".join(f.tail for f in plan.failures) else "```"
+        sections.insert(
+            0,
+            "\n".join(
+                f"### :x: `{f.role}`: the plan run {f.status} (exit {f.rc})\n\nArtifacts: `{f.artifact_dir}`\n\n"
+                f"{fence}\n{f.tail[-4000:]}\n{fence}\n"
+                for f in plan.failures
+            ),
+        )
     if not sections:
         sections = ["No changes. Infrastructure matches the configuration.\n"]
     groups: list[list[str]] = [[]]

@@ -7,11 +7,13 @@ artifact). Secrets reach Ansible only through :mod:`orchestrator.secret_channel`
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
+import shutil
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,16 +36,60 @@ class RunResult:
     def ok(self) -> bool:
         return self.rc == 0 and self.status == "successful"
 
+    def tail(self, lines: int = 12) -> str:
+        """The last lines ansible-playbook printed (its stdout artifact)."""
+        stdout = self.artifact_dir / "stdout"
+        try:
+            text = stdout.read_text(errors="replace")
+        except OSError:
+            return ""
+        return "\n".join([line for line in text.splitlines() if line.strip()][-lines:])
+
+
+# The newest run directories kept under .harden/runs; older ones are removed when a run starts.
+RUNS_KEPT = 200
+# What ansible-playbook may see of the operator's environment. ansible-runner seeds the run with
+# os.environ and writes it to artifacts/<role>/command: CI tokens and cloud keys must not land there.
+ENVIRONMENT_ALLOWED = ("HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "TERM", "TZ", "TMPDIR", "SSH_AUTH_SOCK")
+ENVIRONMENT_ALLOWED_PREFIXES = ("LC_",)
+
+
+def prune_runs(keep: int = RUNS_KEPT) -> list[Path]:
+    """Remove all but the ``keep`` newest run directories; returns what was removed."""
+    if not RUNS_DIR.is_dir():
+        return []
+    runs = sorted((p for p in RUNS_DIR.iterdir() if p.is_dir()), key=lambda p: p.name, reverse=True)
+    for old in runs[keep:]:
+        shutil.rmtree(old, ignore_errors=True)
+    return runs[keep:]
+
 
 def new_run_dir(env: str, action: str) -> Path:
     """A fresh private data directory for one harden command, mode 0700."""
     for parent in (STATE_DIR, RUNS_DIR):
         parent.mkdir(mode=0o700, exist_ok=True)
         os.chmod(parent, 0o700)
+    prune_runs(RUNS_KEPT - 1)
     run_id = f"{time.strftime('%Y%m%dT%H%M%S')}-{env}-{action}-{secrets.token_hex(3)}"
     path = RUNS_DIR / run_id
     path.mkdir(mode=0o700)
     return path
+
+
+@contextlib.contextmanager
+def only_allowed_environment() -> Iterator[None]:
+    """While ansible-runner builds a run, os.environ holds only allow-listed names (restored after)."""
+    saved = dict(os.environ)
+    keep = {
+        k: v for k, v in saved.items() if k in ENVIRONMENT_ALLOWED or k.startswith(ENVIRONMENT_ALLOWED_PREFIXES)
+    }
+    os.environ.clear()
+    os.environ.update(keep)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 def ansible_environment(extra: Mapping[str, str] | None = None, tree: Path = REPO_ROOT) -> dict[str, str]:
@@ -60,6 +106,9 @@ def ansible_environment(extra: Mapping[str, str] | None = None, tree: Path = REP
         "ANSIBLE_LOOKUP_PLUGINS": str(REPO_ROOT / "plugins" / "lookup"),  # the channel reader of this version
         "ANSIBLE_NOCOLOR": "1",
         "ANSIBLE_FORCE_COLOR": "0",
+        # ansible-runner sets this to False when it is unset, and an environment variable beats
+        # ansible.cfg: host keys are checked, always (a host that answers with another key is refused)
+        "ANSIBLE_HOST_KEY_CHECKING": "True",
     }
     if extra:
         env.update(extra)
@@ -91,21 +140,23 @@ def run_playbook(
         return True
 
     cmdline = "--check --diff" if check else "--diff"
-    runner = ansible_runner.run(
-        private_data_dir=str(run_dir),
-        ident=role,
-        playbook=playbook,
-        inventory=str(inventory),
-        cmdline=cmdline,
-        limit=limit,
-        forks=forks,
-        extravars=dict(extravars or {}),
-        envvars=ansible_environment(envvars, tree),
-        event_handler=handle,
-        quiet=True,
-        json_mode=False,
-        project_dir=str(tree),
-    )
+    environment = ansible_environment(envvars, tree)  # before the operator's environment is hidden
+    with only_allowed_environment():
+        runner = ansible_runner.run(
+            private_data_dir=str(run_dir),
+            ident=role,
+            playbook=playbook,
+            inventory=str(inventory),
+            cmdline=cmdline,
+            limit=limit,
+            forks=forks,
+            extravars=dict(extravars or {}),
+            envvars=environment,
+            event_handler=handle,
+            quiet=True,
+            json_mode=False,
+            project_dir=str(tree),
+        )
     return RunResult(
         role=role,
         status=str(runner.status),

@@ -12,14 +12,30 @@ from orchestrator.kv import KvRef, KvStore, generate_value
 from orchestrator.models.base import GenerateSpec, SecretSpec
 from orchestrator.secret_channel import SecretChannel
 
-# The Vault path each role's generated secrets live under: secret/data/<service>
-SERVICE_OF_ROLE = {"postgres_ha": "postgres", "redis_sentinel": "redis", "vault": "vault", "pki": "pki"}
+# Where each role's own secrets live: secret/data/harden/roles/<role>. No service policy covers
+# it (a service may not be named "harden"), so an app's AppRole never reads a role's passwords.
+ROLE_SECRETS_PATH = "harden/roles"
+# Where they lived before (the service path of the same name, which the app AppRole could read):
+# found there, a secret is moved on the next apply.
+LEGACY_SERVICE_OF_ROLE = {"postgres_ha": "postgres", "redis_sentinel": "redis"}
+
+
+def role_secrets_path(role: str) -> str:
+    return f"{ROLE_SECRETS_PATH}/{role}"
 
 
 def default_ref(role: str, trail: str) -> KvRef:
-    service = SERVICE_OF_ROLE.get(role, role)
     key = trail.removeprefix(f"{role}_").replace(".", "_")
-    return KvRef(mount="secret", path=service, key=key)
+    return KvRef(mount="secret", path=role_secrets_path(role), key=key)
+
+
+def legacy_ref(ref: KvRef) -> KvRef | None:
+    """The pre-move location of a role's default reference, if it had one."""
+    prefix = f"{ROLE_SECRETS_PATH}/"
+    if ref.mount != "secret" or not ref.path.startswith(prefix):
+        return None
+    old = LEGACY_SERVICE_OF_ROLE.get(ref.path.removeprefix(prefix))
+    return None if old is None else KvRef(mount="secret", path=old, key=ref.key)
 
 
 def _ref_of(role: str, trail: str, spec: SecretSpec) -> KvRef:
@@ -48,6 +64,12 @@ class Resolver:
         if ref in self._cache:
             return self._cache[ref]
         found = self._store.read(ref) if self._store else None
+        legacy = legacy_ref(ref)
+        if found is None and legacy is not None and self._store is not None:
+            found = self._store.read(legacy)
+            if found is not None and not self._check:  # migrate: a role's secret leaves the service path
+                found = self._store.put_if_missing(ref, found)
+                self._store.remove_key(legacy)
         if found is None:
             if generate is None:
                 raise HardenError(f"{ref} does not exist in Vault and is not marked generate")

@@ -6,7 +6,7 @@ from typing import Any
 
 from orchestrator.errors import HardenError
 from orchestrator.kv import KvRef, KvStore
-from orchestrator.secrets_resolver import default_ref
+from orchestrator.secrets_resolver import default_ref, legacy_ref
 from orchestrator.validation import Environment
 from orchestrator.vault_session import admin_client
 
@@ -18,7 +18,11 @@ def read_stored_secret(env: Environment, role: str, model: Any, field: str) -> s
     with admin_client(env) as client:
         if client is None:
             raise HardenError("Vault is not reachable with credentials (harden vault status)")
-        value = KvStore(client).read(ref)
+        store = KvStore(client)
+        value = store.read(ref)
+        legacy = legacy_ref(ref)
+        if value is None and legacy is not None:  # not migrated yet: the next apply moves it
+            value = store.read(legacy)
     if value is None:
         raise HardenError(f"{ref} is missing: apply the {role} role first")
     return value

@@ -53,4 +53,8 @@ class VaultVars(StrictModel):
         names = [s for s in self.vault_services if not s.replace("-", "").replace("_", "").isalnum()]
         if names:
             raise cross_field_error("vault_services", f"invalid service name {names[0]!r}")
+        if "harden" in self.vault_services:
+            raise cross_field_error(
+                "vault_services", "'harden' is reserved: the roles' own secrets live under secret/data/harden/"
+            )
         return self

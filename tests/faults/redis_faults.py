@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from orchestrator.lab.config import LabConfig
+from orchestrator.secrets_resolver import role_secrets_path
 from orchestrator.validation import Environment
 from orchestrator.vault_session import admin_client
 from tests.faults.lab_ssh import run_client_during, ssh
@@ -48,7 +49,7 @@ def access(env: Environment) -> RedisAccess:
     with admin_client(env) as admin:
         assert admin is not None, "vault must be applied first"
         data = admin.secrets.kv.v2.read_secret_version(
-            path="redis", mount_point="secret", raise_on_deleted_version=True
+            path=role_secrets_path("redis_sentinel"), mount_point="secret", raise_on_deleted_version=True
         )["data"]["data"]
     return RedisAccess(data["sentinel_password"], data["admin_password"], data[f"users_{SERVICE_USER}_password"])
 

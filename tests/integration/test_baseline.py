@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+from pathlib import Path
 
 from orchestrator.lab.config import LabConfig
 
@@ -47,3 +49,25 @@ def test_history_records_each_apply(lab: LabConfig) -> None:
     out = harden("history", "--env", "lab", "--role", "baseline", check=True).stdout
     assert "baseline" in out
     assert "success" in out
+
+
+def test_a_host_answering_with_another_key_is_refused(lab: LabConfig, tmp_path: Path) -> None:
+    """Host keys are checked on every run: ansible-runner's default (checking off) does not apply."""
+    original = lab.known_hosts.read_text()
+    lines = original.splitlines()
+    assert any(line.startswith("data-1 ") for line in lines), original
+    other = tmp_path / "other"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(other)], check=True)
+    forged = (tmp_path / "other.pub").read_text().split()[:2]
+    lab.known_hosts.write_text(
+        "\n".join(f"data-1 {' '.join(forged)}" if line.startswith("data-1 ") else line for line in lines) + "\n"
+    )
+    for socket in (Path.home() / ".ansible" / "cp").glob("*"):  # no reuse of an earlier run's connection
+        socket.unlink(missing_ok=True)
+    try:
+        refused = harden("plan", "--env", "lab", "--role", "baseline", "--limit", "data-1")
+    finally:
+        lab.known_hosts.write_text(original)
+    assert refused.returncode == 1, refused.stdout + refused.stderr
+    assert "Host key verification failed" in refused.stdout + refused.stderr
+    assert "No changes" not in refused.stdout

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 import stat
+import subprocess
 import time
 from pathlib import Path
 
@@ -13,15 +15,18 @@ import pytest
 import yaml
 
 from bench.lab_env import copy_lab_with
+from orchestrator.codegen import is_secret
 from orchestrator.lab.config import LabConfig
-from orchestrator.paths import RUNS_DIR
+from orchestrator.paths import RUNS_DIR, STATE_DIR
+from orchestrator.secrets_resolver import role_secrets_path
 from orchestrator.validation import Environment, validate_environment
 from orchestrator.vault_ops import HEALTHY
 from orchestrator.vault_session import admin_client, init_file
+from tests.faults.lab_ssh import ssh as lab_ssh_stdin
 
 from ..faults import vault_faults
 from ..faults.vault_faults import node_client
-from .conftest import VAULT_RECOVERY_BOUND, harden, lab_ssh
+from .conftest import VAULT_RECOVERY_BOUND, harden, harden_bin, lab_ssh
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "compose" / "platform.yml"
 
@@ -80,20 +85,52 @@ def test_servers_are_hardened_and_audited(vault_env: Environment, lab: LabConfig
 
 
 def test_approle_reads_only_its_own_path(vault_env: Environment) -> None:
+    """An app's AppRole reads its own path and nothing else; probes live on app paths, never a role's."""
     with admin_client(vault_env) as admin:
         assert admin is not None
-        admin.secrets.kv.v2.create_or_update_secret(path="postgres", mount_point="secret", secret={"probe": "pg-probe"})
-        admin.secrets.kv.v2.create_or_update_secret(path="redis", mount_point="secret", secret={"probe": "redis-probe"})
-        role_id = admin.auth.approle.read_role_id("postgres")["data"]["role_id"]
-        secret_id = admin.auth.approle.generate_secret_id("postgres")["data"]["secret_id"]
+        admin.secrets.kv.v2.create_or_update_secret(path="orders", mount_point="secret", secret={"probe": "o-probe"})
+        admin.secrets.kv.v2.create_or_update_secret(path="payments", mount_point="secret", secret={"probe": "p-probe"})
+        role_id = admin.auth.approle.read_role_id("orders")["data"]["role_id"]
+        secret_id = admin.auth.approle.generate_secret_id("orders")["data"]["secret_id"]
     with node_client(vault_env, "data-2") as service:
         service.auth.approle.login(role_id=role_id, secret_id=secret_id)
-        own = service.secrets.kv.v2.read_secret_version(
-            path="postgres", mount_point="secret", raise_on_deleted_version=True
-        )
-        assert own["data"]["data"]["probe"] == "pg-probe"
+        kv = service.secrets.kv.v2
+        own = kv.read_secret_version(path="orders", mount_point="secret", raise_on_deleted_version=True)
+        assert own["data"]["data"]["probe"] == "o-probe"
         with pytest.raises(hvac.exceptions.Forbidden):
-            service.secrets.kv.v2.read_secret_version(path="redis", mount_point="secret", raise_on_deleted_version=True)
+            kv.read_secret_version(path="payments", mount_point="secret", raise_on_deleted_version=True)
+
+
+def test_no_app_approle_reads_a_role_secret(vault_env: Environment) -> None:
+    """Every app's AppRole is refused on every role's own path (and its legacy service path holds none)."""
+    model = next(iter(vault_env.role_vars["vault"].values()))
+    services = list(model.vault_services)  # type: ignore[attr-defined]
+    roles = [r for r in ("postgres_ha", "redis_sentinel") if r in vault_env.settings.roles]
+    assert services and roles
+    with admin_client(vault_env) as admin:
+        assert admin is not None
+        for role in roles:  # the role paths exist (applied earlier in the suite)
+            kv = admin.secrets.kv.v2
+            assert kv.read_secret_version(path=role_secrets_path(role), mount_point="secret",
+                                          raise_on_deleted_version=True)["data"]["data"]
+        creds = {
+            s: (
+                admin.auth.approle.read_role_id(s)["data"]["role_id"],
+                admin.auth.approle.generate_secret_id(s)["data"]["secret_id"],
+            )
+            for s in services
+        }
+    for service, (role_id, secret_id) in creds.items():
+        with node_client(vault_env, "data-1") as app:
+            app.auth.approle.login(role_id=role_id, secret_id=secret_id)
+            for role in roles:
+                with pytest.raises(hvac.exceptions.Forbidden):
+                    app.secrets.kv.v2.read_secret_version(
+                        path=role_secrets_path(role), mount_point="secret", raise_on_deleted_version=True
+                    )
+                with pytest.raises(hvac.exceptions.Forbidden):
+                    app.secrets.kv.v2.list_secrets(path="harden", mount_point="secret")
+            print(f"{service}: refused on {', '.join(role_secrets_path(r) for r in roles)}")
 
 
 def test_secrets_import_moves_compose_secrets_into_vault(vault_env: Environment, tmp_path: Path) -> None:
@@ -153,32 +190,93 @@ def test_killing_the_active_node_elects_another_that_takes_writes(vault_env: Env
     assert elapsed < 60
 
 
-def test_no_secret_leaks_into_runs_artifacts_or_output(vault_env: Environment) -> None:
+def _every_role_secret(env: Environment) -> dict[str, list[str]]:
+    """Every value stored for every role that has secrets (by Vault path), read back from Vault."""
+    found: dict[str, list[str]] = {}
+    with admin_client(env) as admin:
+        assert admin is not None
+        for role in env.settings.roles:
+            models = env.role_vars.get(role, {})
+            if not any(is_secret(f) for m in models.values() for f in type(m).model_fields.values()):
+                continue
+            path = role_secrets_path(role)
+            data = admin.secrets.kv.v2.read_secret_version(
+                path=path, mount_point="secret", raise_on_deleted_version=True
+            )
+            found[role] = [str(v) for v in data["data"]["data"].values() if len(str(v)) >= 16]
+    return found
+
+
+LAB_LOG_SCAN = r"""
+import json, subprocess, sys, pathlib
+secrets = json.load(sys.stdin)
+texts = [subprocess.run(["journalctl", "--no-pager", "-o", "cat"], capture_output=True).stdout]
+texts += [p.read_bytes() for p in pathlib.Path("/var/log").rglob("*") if p.is_file() and p.stat().st_size < 50_000_000]
+blob = b"\n".join(texts)
+print(json.dumps([i for i, s in enumerate(secrets) if s.encode() in blob]))
+"""
+
+
+def test_no_secret_leaks_into_runs_artifacts_output_or_host_logs(vault_env: Environment, lab: LabConfig) -> None:
     data = json.loads(init_file("lab").read_text())
+    by_role = _every_role_secret(vault_env)
+    # the lab runs postgres_ha and redis_sentinel: every one of their secrets is looked for
+    assert {"postgres_ha", "redis_sentinel"} <= set(by_role), by_role.keys()
+    counts = {role: len(values) for role, values in by_role.items()}
+    assert counts["postgres_ha"] >= 6 and counts["redis_sentinel"] >= 4, counts
     secrets = [*data["unseal_keys_b64"], *data["unseal_keys_hex"], data["harden_approle"]["secret_id"]]
     secrets += ["pg-Inline-Pa55word", "orders-Jwt-Signing-Key", "sk_test_payments_inline"]
-    with admin_client(vault_env) as admin:  # what the redis_sentinel role received through the channel
-        redis = admin.secrets.kv.v2.read_secret_version(
-            path="redis", mount_point="secret", raise_on_deleted_version=True
-        )["data"]["data"]
-    secrets += [str(v) for k, v in redis.items() if k.endswith("password")]
+    secrets += [value for values in by_role.values() for value in values]
+    assert all(len(s) >= 8 for s in secrets)
     plan = harden("plan", "--env", "lab", "--format", "markdown")
-    started = vault_env.__dict__["_started"]
     leaks = []
-    for path in RUNS_DIR.rglob("*"):
-        if path.is_file() and path.stat().st_mtime >= started - 1:
-            text = path.read_text(errors="replace")
-            leaks += [f"{path}: {s[:6]}..." for s in secrets if s in text]
+    for path in STATE_DIR.rglob("*"):  # every run's job_events, command files, stdout, facts, revisions
+        if path.is_file() and path.stat().st_size < 50_000_000:
+            blob = path.read_bytes()
+            leaks += [f"{path}: {s[:4]}..." for s in secrets if s.encode() in blob]
     for text in (plan.stdout, plan.stderr):
-        leaks += [f"plan output: {s[:6]}..." for s in secrets if s in text]
+        leaks += [f"plan output: {s[:4]}..." for s in secrets if s in text]
+    for host in ("data-1", "data-2", "data-3", "ops-1"):
+        role_secrets = [s for values in by_role.values() for s in values]
+        out = lab_ssh_stdin(lab, host, "python3 -c " + shlex.quote(LAB_LOG_SCAN), json.dumps(role_secrets))
+        leaks += [f"{host} journal or /var/log: {role_secrets[i][:4]}..." for i in json.loads(out)]
     assert leaks == []
     # the admin token the vault role receives travels only as a lookup into the in-memory channel
-    for command in RUNS_DIR.glob("*/artifacts/vault/command"):
-        if command.stat().st_mtime < started - 1:
-            continue
+    commands = list(RUNS_DIR.glob("*/artifacts/vault/command"))
+    assert commands
+    for command in commands:
         argv = json.loads(command.read_text())["command"]
         for extravars in [json.loads(a) for a in argv if a.startswith("{")]:
             assert extravars["vault_admin_token"].startswith("{{ query('harden_secret'")
+
+
+PS_SAMPLER = "nohup sh -c 'while :; do ps -eo args; sleep 0.1; done' > /run/harden-ps-samples 2>&1 & echo $!"
+
+
+def test_no_secret_on_a_command_line_during_an_apply(vault_env: Environment, lab: LabConfig) -> None:
+    """ps, sampled on every host and on the controller while the roles with secrets apply."""
+    secrets = [s for values in _every_role_secret(vault_env).values() for s in values]
+    assert len(secrets) >= 10
+    hosts = [h.name for h in lab.hosts]
+    samplers = {h: lab_ssh(lab, h, PS_SAMPLER).strip() for h in hosts}
+    local: list[str] = []
+    proc = subprocess.Popen(
+        [harden_bin("harden"), "apply", "--env", "lab", "--role", "postgres_ha", "--role", "redis_sentinel"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    while proc.poll() is None:
+        local.append(subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout)
+        time.sleep(0.1)
+    output = proc.stdout.read() if proc.stdout else ""
+    assert proc.returncode == 0, output
+    samples = {"controller": "\n".join(local)}
+    for host, pid in samplers.items():
+        samples[host] = lab_ssh(lab, host, f"kill {pid}; cat /run/harden-ps-samples; rm -f /run/harden-ps-samples")
+    assert all(len(text) > 1000 for text in samples.values()), {h: len(t) for h, t in samples.items()}
+    found = [f"{where}: {s[:4]}..." for where, text in samples.items() for s in secrets if s in text]
+    assert found == []
 
 
 def test_revisions_can_live_in_vault_for_teams(vault_env: Environment, tmp_path: Path) -> None:
@@ -194,7 +292,7 @@ def test_revisions_can_live_in_vault_for_teams(vault_env: Environment, tmp_path:
     assert revisions[-1]["action"] == "apply" and revisions[-1]["result"] == "success"
     with admin_client(vault_env) as admin:
         redis = admin.secrets.kv.v2.read_secret_version(
-            path="redis", mount_point="secret", raise_on_deleted_version=True
+            path=role_secrets_path("redis_sentinel"), mount_point="secret", raise_on_deleted_version=True
         )["data"]["data"]
     assert not [k for k, v in redis.items() if str(v) in stored["revisions"]]  # no secret in revisions
     history = harden("history", "--env", str(shared), "--role", "baseline", check=True).stdout

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from orchestrator.plan import Plan, TaskResult, redact_plan, render_diff, results_from_events
+import pytest
+
+from orchestrator.plan import Plan, RunFailure, TaskResult, redact_plan, render_diff, results_from_events
 from orchestrator.redact import MASK, Redactor
-from orchestrator.report import MARKDOWN_CHUNK_LIMIT, render_markdown, render_text
+from orchestrator.report import MARKDOWN_CHUNK_LIMIT, render, render_markdown, render_text
 
 EVENTS = Path(__file__).parent.parent / "fixtures" / "events"
 
@@ -124,3 +126,24 @@ def test_render_diff_handles_prepared_and_dict_forms() -> None:
     out = render_diff([{"before": {"state": "absent"}, "after": {"state": "directory"}}])
     assert "-state: absent" in out and "+state: directory" in out
     assert render_diff({"before": "same", "after": "same"}) == ""
+
+
+FAILED_RUN = RunFailure(
+    "baseline", "failed", 1, ".harden/runs/x/artifacts/baseline", "[WARNING]: Could not match supplied host pattern"
+)
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "json"])
+def test_a_failed_run_is_never_shown_as_no_changes(fmt: str) -> None:
+    """`--limit typo-host`: the run fails without a single task event."""
+    plan = Plan(env="lab", failures=[FAILED_RUN])
+    out = "".join(render(plan, fmt))
+    assert "No changes" not in out
+    assert "FAILED" in out and "Could not match supplied host pattern" in out
+    assert ".harden/runs/x/artifacts/baseline" in out
+
+
+def test_a_code_fence_in_the_failure_does_not_break_the_comment() -> None:
+    plan = Plan(env="lab", failures=[RunFailure("pki", "failed", 2, "d", "oops\n```\nnot a fence")])
+    (chunk,) = render(plan, "markdown")
+    assert "~~~~\noops\n```\nnot a fence\n~~~~" in chunk

@@ -38,10 +38,11 @@ options:
     type: dict
     required: true
   secret_settings:
-    description: Settings whose values are never shown in diffs.
-    type: list
-    elements: str
-    default: []
+    description:
+      - Name to desired value, for settings whose values are secret (masterauth). A no_log
+        parameter, so the values never reach job events; diffs show them masked.
+    type: dict
+    default: {}
   acl_load:
     description: Run ACL LOAD first (the ACL file changed).
     type: bool
@@ -65,57 +66,10 @@ changed_settings:
   returned: always
 """
 
-import socket
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
-
-
-class Resp:
-    """A minimal RESP2 client: enough for AUTH, CONFIG, ACL and SENTINEL."""
-
-    def __init__(self, port: int) -> None:
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
-        self.buf = b""
-
-    def call(self, *args: str) -> Any:
-        out = f"*{len(args)}\r\n".encode()
-        for a in args:
-            data = a.encode()
-            out += f"${len(data)}\r\n".encode() + data + b"\r\n"
-        self.sock.sendall(out)
-        return self._read()
-
-    def _line(self) -> bytes:
-        while b"\r\n" not in self.buf:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise ConnectionError("connection closed")
-            self.buf += chunk
-        line, self.buf = self.buf.split(b"\r\n", 1)
-        return line
-
-    def _read(self) -> Any:
-        line = self._line()
-        kind, rest = line[:1], line[1:]
-        if kind == b"+":
-            return rest.decode()
-        if kind == b"-":
-            raise RuntimeError(rest.decode())
-        if kind == b":":
-            return int(rest)
-        if kind == b"$":
-            size = int(rest)
-            if size < 0:
-                return None
-            while len(self.buf) < size + 2:
-                self.buf += self.sock.recv(65536)
-            data, self.buf = self.buf[:size], self.buf[size + 2 :]
-            return data.decode()
-        if kind == b"*":
-            count = int(rest)
-            return None if count < 0 else [self._read() for _ in range(count)]
-        raise RuntimeError(f"unexpected reply {line!r}")
+from ansible.module_utils.harden_resp import Resp
 
 
 def _pairs(items: list[Any]) -> dict[str, str]:
@@ -131,7 +85,7 @@ def main() -> None:
             "mode": {"type": "str", "choices": ["server", "sentinel"], "default": "server"},
             "master_name": {"type": "str"},
             "settings": {"type": "dict", "required": True},
-            "secret_settings": {"type": "list", "elements": "str", "default": [], "no_log": False},
+            "secret_settings": {"type": "dict", "default": {}, "no_log": True},
             "acl_load": {"type": "bool", "default": False},
         },
         supports_check_mode=True,
@@ -152,11 +106,11 @@ def main() -> None:
             current = _pairs(conn.call("SENTINEL", "MASTER", p["master_name"]))
         else:
             current = {}
-            for name in p["settings"]:
+            for name in {**p["settings"], **p["secret_settings"]}:
                 current.update(_pairs(conn.call("CONFIG", "GET", name)))
     except (OSError, RuntimeError, ConnectionError) as exc:
         module.fail_json(msg=f"cannot read live settings on port {p['port']}: {exc}")
-    desired = {k: str(v) for k, v in p["settings"].items()}
+    desired = {k: str(v) for k, v in {**p["settings"], **p["secret_settings"]}.items()}
     changed = sorted(k for k, v in desired.items() if current.get(k) != v)
     if changed and not module.check_mode:
         try:

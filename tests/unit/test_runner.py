@@ -1,0 +1,49 @@
+"""What ansible-playbook receives from the orchestrator: host keys checked, no operator secrets on disk."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from orchestrator import runner
+from orchestrator.runner import ansible_environment, only_allowed_environment, prune_runs
+
+
+def _prepared(tmp_path: Path) -> dict[str, str]:
+    """The environment ansible-runner itself builds for a run (as run_playbook prepares it)."""
+    from ansible_runner.config.runner import RunnerConfig
+
+    (tmp_path / "project").mkdir()
+    (tmp_path / "project" / "site.yml").write_text("- hosts: all\n  tasks: []\n")
+    environment = ansible_environment()
+    with only_allowed_environment():
+        config = RunnerConfig(private_data_dir=str(tmp_path), playbook="site.yml", envvars=environment)
+        config.prepare()
+    return dict(config.env)
+
+
+def test_host_key_checking_survives_ansible_runner(tmp_path: Path) -> None:
+    # ansible-runner sets ANSIBLE_HOST_KEY_CHECKING=False whenever it is unset (config/_base.py)
+    assert _prepared(tmp_path)["ANSIBLE_HOST_KEY_CHECKING"] == "True"
+
+
+def test_operator_environment_is_allow_listed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    planted = {"AWS_SECRET_ACCESS_KEY": "planted-cloud-key", "CI_JOB_TOKEN": "planted-ci-token"}
+    for name, value in planted.items():
+        monkeypatch.setenv(name, value)
+    env = _prepared(tmp_path)
+    assert env["ANSIBLE_CONFIG"].endswith("ansible.cfg") and "PATH" in env
+    for name, value in planted.items():
+        assert name not in env and value not in env.values()
+        assert os.environ[name] == value  # restored for the rest of the process
+
+
+def test_old_runs_are_pruned(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(runner, "RUNS_DIR", tmp_path)
+    for i in range(5):
+        (tmp_path / f"2026010{i}T000000-lab-plan-aaaaaa").mkdir()
+    removed = prune_runs(keep=2)
+    assert sorted(p.name[:9] for p in removed) == ["20260100T", "20260101T", "20260102T"]
+    assert sorted(p.name[:9] for p in tmp_path.iterdir()) == ["20260103T", "20260104T"]
