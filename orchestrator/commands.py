@@ -16,9 +16,8 @@ from orchestrator.redact import Redactor
 from orchestrator.report import render
 from orchestrator.revision_backends import open_store
 from orchestrator.role_secrets import channel_for_role
-from orchestrator.roles import ROLES, RoleSpec
+from orchestrator.roles import ROLES
 from orchestrator.runner import RunResult
-from orchestrator.snapshots import snapshot
 from orchestrator.validation import Environment, validate_environment
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
@@ -95,10 +94,6 @@ def run_apply(
     if env.settings.protected and not yes:
         click.confirm(f"{env.name} is protected. Apply {', '.join(r.name for r in env.roles(roles))}?", abort=True)
     store = open_store(env)
-    backups: dict[str, dict[str, str]] = {}
-
-    def before(spec: RoleSpec, run_dir: Path) -> None:
-        backups[spec.name] = snapshot(env, spec, run_dir, store.next_number(env.name, spec.name), limit)
 
     def record(spec_name: str, result: RunResult) -> None:
         spec = ROLES[spec_name]
@@ -110,7 +105,6 @@ def run_apply(
             models=env.role_vars.get(spec_name, {}),
             result="success" if result.ok else f"failed ({result.status})",
             history_max=env.settings.history_max,
-            backups=backups.get(spec_name),
             data_format=spec.data_format,
         )
 
@@ -124,7 +118,6 @@ def run_apply(
             redactor=Redactor(),
             on_role_done=lambda spec, result: record(spec.name, result),
             channel_for=lambda spec: channel_for_role(env, spec, check=False, vault_keys=vault_keys),
-            before_role=before,
         )
     console.print(summary_table(execution.plan))
     for err in execution.plan.errors:

@@ -66,7 +66,6 @@ def execute(
     redactor: Redactor | None = None,
     on_role_done: Callable[[RoleSpec, RunResult], None] | None = None,
     channel_for: Callable[[RoleSpec], SecretChannel] | None = None,
-    before_role: Callable[[RoleSpec, Path], None] | None = None,
 ) -> Execution:
     hook: ProgressHook = progress or _Silent()
     selected = env.roles(roles)
@@ -74,8 +73,6 @@ def execute(
     execution = Execution(plan=Plan(env=env.name), run_dir=run_dir)
     for spec in selected:
         hosts = spec.hosts(env.inventory)
-        if before_role is not None:
-            before_role(spec, run_dir)
         hook.start_role(spec.name, len(hosts))
         channel = channel_for(spec) if channel_for else SecretChannel()
         if redactor is not None:

@@ -26,8 +26,6 @@ class RoleSpec:
     group: str
     summary: str
     topology: TopologyCheck | None = None
-    # Host paths this role writes: snapshotted before each apply, for rollback.
-    managed_paths: tuple[str, ...] = ()
     # Bumped when the role changes the format of data it keeps; older revisions cannot be restored.
     data_format: int = 1
     # Ansible host pattern of the role's playbook, when it is more than its group.
@@ -106,7 +104,6 @@ ROLES: dict[str, RoleSpec] = {
             "postgres",
             "PostgreSQL + Patroni + etcd failover",
             _postgres_topology,
-            managed_paths=("/etc/patroni", "/etc/default/etcd", "/etc/systemd/system/patroni.service"),
             host_pattern="postgres:etcd",
         ),
         RoleSpec("redis_sentinel", RedisSentinelVars, "redis", "Redis with Sentinel failover", _redis_topology),

@@ -27,6 +27,9 @@ def test_baseline_lifecycle(lab: LabConfig) -> None:
     assert report["errors"] == 0
     assert {r["host"] for r in report["results"] if r["status"] == "changed"} == {h.name for h in lab.hosts}
 
+    # a cloud image's drop-in, which sshd reads before 50-harden.conf: harden's values must still win
+    cloud = "printf 'PasswordAuthentication yes\\nMaxAuthTries 6\\n' > /etc/ssh/sshd_config.d/50-cloud-init.conf"
+    lab_ssh(lab, "data-1", cloud)
     harden("apply", "--env", "lab", "--role", "baseline", check=True)
 
     again = harden("plan", "--env", "lab", "--role", "baseline", "--format", "json")
@@ -38,7 +41,7 @@ def test_baseline_lifecycle(lab: LabConfig) -> None:
         assert "passwordauthentication no" in effective
         assert "maxauthtries 3" in effective
         assert "x11forwarding no" in effective
-        mode = lab_ssh(lab, host.name, "stat -c %a /etc/ssh/sshd_config.d/50-harden.conf").strip()
+        mode = lab_ssh(lab, host.name, "stat -c %a /etc/ssh/sshd_config.d/00-harden.conf").strip()
         assert mode == "600"
         assert lab_ssh(lab, host.name, "systemctl is-active ssh").strip() == "active"
         journald = lab_ssh(lab, host.name, "cat /etc/systemd/journald.conf.d/50-harden.conf")

@@ -17,9 +17,9 @@ from .conftest import harden, lab_ssh
 
 OTHER_ROLES_FILES = {
     "baseline": "/etc/redis/harden-* /etc/openbao/openbao.hcl /etc/harden-ca/ca.crt",
-    "redis_sentinel": "/etc/ssh/sshd_config.d/50-harden.conf /etc/systemd/journald.conf.d/50-harden.conf "
+    "redis_sentinel": "/etc/ssh/sshd_config.d/00-harden.conf /etc/systemd/journald.conf.d/50-harden.conf "
     "/etc/openbao/openbao.hcl",
-    "vault": "/etc/redis/harden-* /etc/ssh/sshd_config.d/50-harden.conf",
+    "vault": "/etc/redis/harden-* /etc/ssh/sshd_config.d/00-harden.conf",
 }
 
 

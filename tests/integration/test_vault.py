@@ -237,6 +237,8 @@ def test_no_secret_leaks_into_runs_artifacts_output_or_host_logs(vault_env: Envi
     for text in (plan.stdout, plan.stderr):
         leaks += [f"plan output: {s[:4]}..." for s in secrets if s in text]
     for host in ("data-1", "data-2", "data-3", "ops-1"):
+        # no copies of role files (earlier versions tarred /etc/patroni, secrets.env included)
+        assert lab_ssh(lab, host, "ls -A /var/lib/harden/backups 2>/dev/null || true").strip() == ""
         role_secrets = [s for values in by_role.values() for s in values]
         out = lab_ssh_stdin(lab, host, "python3 -c " + shlex.quote(LAB_LOG_SCAN), json.dumps(role_secrets))
         leaks += [f"{host} journal or /var/log: {role_secrets[i][:4]}..." for i in json.loads(out)]
