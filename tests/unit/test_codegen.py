@@ -43,3 +43,13 @@ def test_existing_roles_have_one_layout() -> None:
             "README.md",
         ):
             assert (role / part).is_file(), f"{spec.name} lacks {part}"
+
+
+def test_cluster_playbooks_stop_at_the_first_failed_member() -> None:
+    import yaml
+
+    from orchestrator.paths import PLAYBOOKS_DIR
+
+    for role in ("vault", "postgres_ha", "redis_sentinel"):
+        (play,) = yaml.safe_load((PLAYBOOKS_DIR / f"{role}.yml").read_text())
+        assert play.get("any_errors_fatal") is True, role
