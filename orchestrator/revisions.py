@@ -15,7 +15,6 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from orchestrator.codegen import is_secret
 from orchestrator.paths import REPO_ROOT, STATE_DIR
 
 SCHEMA = """
@@ -98,12 +97,10 @@ def content_digest(role: str, tree: Path = REPO_ROOT) -> str:
 
 
 def public_vars(models: Mapping[str, BaseModel]) -> dict[str, dict[str, Any]]:
-    """Each host's role variables with every secret field left out."""
-    out: dict[str, dict[str, Any]] = {}
-    for host, model in sorted(models.items()):
-        fields = type(model).model_fields
-        out[host] = {k: v for k, v in model.model_dump(mode="json").items() if not is_secret(fields[k])}
-    return out
+    """Each host's role variables. A secret variable holds no secret: it is recorded as what the
+    inventory said (its `vault:` reference and/or `generate` spec), so a rollback resolves the same
+    Vault key again instead of generating a new password at the default path."""
+    return {host: model.model_dump(mode="json") for host, model in sorted(models.items())}
 
 
 def vars_digest(public: Mapping[str, Any]) -> str:
