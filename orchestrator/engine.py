@@ -83,7 +83,7 @@ def execute(
                 run_dir=run_dir,
                 role=spec.name,
                 playbook=spec.playbook,
-                inventory=env.inventory.path,
+                inventory=env.inventory.ansible_source,
                 check=check,
                 limit=limit,
                 forks=env.settings.forks,

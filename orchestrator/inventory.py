@@ -19,6 +19,10 @@ from orchestrator.paths import INVENTORIES_DIR, display_path
 
 HOSTS_FILE_NAMES = ("hosts.yml", "hosts.yaml")
 VARS_SUFFIXES = (".yml", ".yaml")
+# The other files an environment directory may hold: harden's settings and the lab's recipe.
+# Ansible is given the hosts file alone (group_vars/ and host_vars/ beside it), never the directory.
+ENVIRONMENT_FILES = ("harden.yml", "lab.yml")
+VARS_DIRS = ("group_vars", "host_vars")
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,12 @@ class Inventory:
     name: str
     groups: dict[str, Group]
     host_vars: dict[str, dict[str, SourcedValue]]
+    hosts_file: Path | None = None
+
+    @property
+    def ansible_source(self) -> Path:
+        """What Ansible is given: the validated hosts file (it finds group_vars/ and host_vars/ beside it)."""
+        return self.hosts_file or self.path / HOSTS_FILE_NAMES[0]
 
     @property
     def hosts(self) -> list[str]:
@@ -128,7 +138,10 @@ def load_inventory(env: str) -> Inventory:
     hosts_file = next((path / n for n in HOSTS_FILE_NAMES if (path / n).is_file()), None)
     if hosts_file is None:
         raise ConfigError([ConfigIssue(display_path(path), "hosts.yml", "missing inventory file")])
-    inv = Inventory(path=path, name=path.name, groups={"all": Group("all")}, host_vars={})
+    unread = _unread_files(path, hosts_file)
+    if unread:
+        raise ConfigError(unread)
+    inv = Inventory(path=path, name=path.name, groups={"all": Group("all")}, host_vars={}, hosts_file=hosts_file)
     data = load_yaml(hosts_file) or {}
     if not isinstance(data, dict) or "all" not in data:
         raise ConfigError([ConfigIssue(display_path(hosts_file), "all", "top level must be the 'all' group")])
@@ -136,6 +149,36 @@ def load_inventory(env: str) -> Inventory:
     _load_vars_dir(inv, path / "group_vars", is_group=True)
     _load_vars_dir(inv, path / "host_vars", is_group=False)
     return inv
+
+
+def _unread_files(path: Path, hosts_file: Path) -> list[ConfigIssue]:
+    """Files Ansible would load but harden validate does not read: each is an error, so that what
+    reaches the hosts is exactly what was validated."""
+    issues = []
+    for entry in sorted(path.iterdir()):
+        if entry.name.startswith(".") or entry == hosts_file or entry.name in ENVIRONMENT_FILES:
+            continue
+        if entry.is_dir() and entry.name in VARS_DIRS:
+            for file in sorted(p for p in entry.rglob("*") if p.is_file() and not p.name.startswith(".")):
+                if file.suffix not in VARS_SUFFIXES:
+                    issues.append(
+                        ConfigIssue(
+                            display_path(file),
+                            "(file name)",
+                            "Ansible would load this vars file but harden does not validate it: "
+                            "name it .yml (or remove it)",
+                        )
+                    )
+            continue
+        issues.append(
+            ConfigIssue(
+                display_path(entry),
+                "(file name)",
+                f"not part of an environment (hosts.yml, {', '.join(ENVIRONMENT_FILES)}, group_vars/, host_vars/): "
+                "move its content there, or remove it",
+            )
+        )
+    return issues
 
 
 def _parse_group(inv: Inventory, name: str, body: Any, parent: str | None, source: str, trail: str) -> None:

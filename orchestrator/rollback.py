@@ -118,7 +118,7 @@ def _run(
             run_dir=run_dir,
             role=spec.name,
             playbook=playbook,
-            inventory=env.inventory.path,
+            inventory=env.inventory.ansible_source,
             check=check,
             limit=None,
             forks=env.settings.forks,

@@ -381,3 +381,27 @@ def test_protected_environment_refuses_unsafe_postgres(
 def test_protected_environment_accepts_a_stated_watchdog_exception(tmp_path: Path) -> None:
     values = {"postgres_ha_watchdog": "automatic", "postgres_ha_watchdog_exception": "VMs without a watchdog device"}
     assert validate_environment(str(make_env(tmp_path, group_vars={"postgres": values}, settings=PROTECTED)))
+
+
+@pytest.mark.parametrize(
+    ("relative", "content", "message_start"),
+    [
+        ("extra.yml", "ansible_become_password: literal\n", "not part of an environment"),
+        ("group_vars/ops", 'baseline_sshd_permit_root_login: "yes"\n', "Ansible would load this vars file"),
+        ("host_vars/data-1.json", '{"baseline_packages": []}\n', "Ansible would load this vars file"),
+    ],
+    ids=["extra top-level file", "extension-less group_vars", "json host_vars"],
+)
+def test_files_ansible_would_load_but_validation_does_not_read_are_errors(
+    tmp_path: Path, relative: str, content: str, message_start: str
+) -> None:
+    env = make_env(tmp_path)
+    (env / relative).write_text(content)
+    ((file, key, message),) = issues_of(env)
+    assert (file.endswith(relative), key) == (True, "(file name)")
+    assert message.startswith(message_start)
+
+
+def test_ansible_gets_the_validated_hosts_file_not_the_directory(tmp_path: Path) -> None:
+    env = validate_environment(str(make_env(tmp_path)))
+    assert env.inventory.ansible_source == env.inventory.path / "hosts.yml"
