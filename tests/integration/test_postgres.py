@@ -321,6 +321,27 @@ def test_optional_haproxy_routes_to_the_leader(lab: LabConfig, pg_env: Environme
     (primary, primary_recovery), (replica, replica_recovery) = json.loads(out)
     assert primary.split("/")[0] == _address(lab, pf.current_leader(pg_env)) and primary_recovery is False
     assert replica.split("/")[0] != primary.split("/")[0] and replica_recovery is True
+    # the cluster's own users are refused through the proxy, whatever their password
+    body = (
+        "import psycopg2\n"
+        "try:\n"
+        f"    psycopg2.connect(host='{_address(lab, 'data-1')}', port=5000, dbname='postgres', user='replicator',\n"
+        "        password='not-the-password', sslmode='verify-ca', sslrootcert='/tmp/pg-ca.crt', connect_timeout=5)\n"
+        "    print('connected')\n"
+        "except psycopg2.OperationalError as exc:\n"
+        "    print(str(exc).strip().splitlines()[-1])\n"
+    )
+    refused = _on_app_side(lab, client, body)
+    assert "rejects connection" in refused, refused
+    # and HAProxy answers only the client networks of postgres_ha_hba_rules (data-2 is not one)
+    probe = (
+        "import socket\n"
+        f"s = socket.create_connection(('{_address(lab, 'data-1')}', 5000), timeout=5)\n"
+        "s.sendall(b'\\x00\\x00\\x00\\x08\\x04\\xd2\\x16\\x2f')\n"  # SSLRequest
+        "print(repr(s.recv(1)))\n"
+    )
+    outsider = lab_ssh(lab, "data-2", f"python3 -c {shlex.quote(probe)} 2>&1", check=False)
+    assert "b'S'" not in outsider and "b'N'" not in outsider, outsider
     # back to the inventory's setting: the rollback steps stop the proxy again
     rolled = harden("rollback", "--env", "lab", "--role", "postgres_ha", "--yes")
     assert rolled.returncode == 0, rolled.stdout + rolled.stderr
