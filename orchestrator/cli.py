@@ -156,6 +156,8 @@ def history(env_name: str, role: str | None) -> None:
     from orchestrator.validation import validate_environment
 
     env = validate_environment(env_name)
+    if role is not None and role not in env.settings.roles:
+        raise HardenError(f"--role {role}: not a role of {env.name} ({', '.join(env.settings.roles)})")
     table = Table("role", "rev", "time", "user", "commit", "action", "result", "vars")
     for rev in open_store(env).history(env.name, role):
         commit = rev.git_commit[:10] + ("+dirty" if rev.git_dirty else "")
@@ -218,6 +220,8 @@ def vault_unseal(env_name: str, keys_file: Path | None) -> None:
     from orchestrator.vault_ops import read_keys_file, unseal
 
     env = validate_environment(env_name)
+    if "vault" not in env.settings.roles or not env.inventory.group_hosts("vault"):
+        raise HardenError(f"{env.name} runs no Vault: the vault role is not in its harden.yml, or group vault is empty")
     if keys_file is not None:
         keys = read_keys_file(keys_file)
     else:
@@ -329,17 +333,21 @@ def redis_status(env_name: str) -> None:
 
 @redis.command("failover")
 @click.option("--env", "env_name", required=True, help=ENV_HELP)
-def redis_failover(env_name: str) -> None:
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation in protected environments.")
+def redis_failover(env_name: str, yes: bool) -> None:
     """Planned failover: Sentinel promotes a replica, then the old master follows it.
 
     \b
     Examples:
       harden redis failover --env staging
     """
+    from orchestrator.commands import confirm_on_protected
     from orchestrator.redis_ops import failover
     from orchestrator.validation import validate_environment
 
-    old, new = failover(validate_environment(env_name))
+    env = validate_environment(env_name)
+    confirm_on_protected(env, "Move the Redis master?", yes)
+    old, new = failover(env)
     click.echo(f"master moved from {old} to {new}")
 
 
@@ -407,12 +415,12 @@ def pg_switchover(env_name: str, to: str | None, yes: bool) -> None:
       harden pg switchover --env staging
       harden pg switchover --env staging --to db2
     """
+    from orchestrator.commands import confirm_on_protected
     from orchestrator.pg_ops import switchover
     from orchestrator.validation import validate_environment
 
     env = validate_environment(env_name)
-    if env.settings.protected and not yes:
-        click.confirm(f"{env_name} is protected: switch the PostgreSQL leader over?", abort=True)
+    confirm_on_protected(env, "Switch the PostgreSQL leader over?", yes)
     old, new = switchover(env, to)
     click.echo(f"leader moved from {old} to {new}")
 

@@ -23,6 +23,12 @@ from orchestrator.validation import Environment, validate_environment
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
 
 
+def confirm_on_protected(env: Environment, question: str, yes: bool) -> None:
+    """The one confirmation for changes to a protected environment; --yes answers it."""
+    if env.settings.protected and not yes:
+        click.confirm(f"{env.name} is protected. {question}", abort=True)
+
+
 def _check_roles(env: Environment, roles: tuple[str, ...]) -> None:
     for role in roles:
         if role not in ROLES:
@@ -91,8 +97,7 @@ def run_apply(
 ) -> int:
     env = validate_environment(env_name)
     _check_roles(env, roles)
-    if env.settings.protected and not yes:
-        click.confirm(f"{env.name} is protected. Apply {', '.join(r.name for r in env.roles(roles))}?", abort=True)
+    confirm_on_protected(env, f"Apply {', '.join(r.name for r in env.roles(roles))}?", yes)
     store = open_store(env)
 
     def record(spec_name: str, result: RunResult) -> None:

@@ -50,6 +50,23 @@ def import_compose(compose_path: Path, env_name: str, output: Path | None, dry_r
     return found
 
 
+def write_private(path: Path, text: str) -> None:
+    """Replace ``path`` with a new file of mode 0600: never through a symlink, never keeping an
+    existing file's looser mode (a fresh file is renamed over the old one)."""
+    if path.is_symlink():
+        raise HardenError(f"{path} is a symlink: refusing to write secrets through it")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(text)
+        os.chmod(tmp, 0o600)  # whatever the umask
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
 def render(env_name: str, manifest_path: Path, directory: Path) -> list[Path]:
     """Write one env file per service from Vault, mode 0600, for `docker compose up`."""
     refs: dict[str, dict[str, str]] = json.loads(manifest_path.read_text())
@@ -68,8 +85,6 @@ def render(env_name: str, manifest_path: Path, directory: Path) -> list[Path]:
                     raise HardenError(f"{ref} (for {service} {var}) is missing in Vault")
                 values[var] = value
             path = directory / f"{service}.env"
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w") as fh:
-                fh.write(render_env_file(values))
+            write_private(path, render_env_file(values))
             written.append(path)
     return written

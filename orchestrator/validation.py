@@ -67,12 +67,18 @@ def load_settings(inv: Inventory) -> EnvironmentSettings:
         ) from None
 
 
+# Variables that name a file or directory holding a secret (ansible_ssh_private_key_file): a path
+# is not the secret itself.
+PATH_NAME_RE = re.compile(r"_(file|path|dir)$")
+
+
 def _is_literal_secret(value: Any) -> bool:
+    """Anything but a Vault reference: a Jinja lookup (a file on the controller, a variable) too."""
     return (
         isinstance(value, str | int)
         and not isinstance(value, bool)
         and str(value) != ""
-        and not (isinstance(value, str) and (value.startswith("vault:") or "lookup(" in value))
+        and not (isinstance(value, str) and value.startswith("vault:"))
     )
 
 
@@ -87,7 +93,7 @@ def _scan_literal_secrets(name: str, value: Any, source: str, trail: str) -> lis
     elif isinstance(value, list):
         for i, v in enumerate(value):
             issues += _scan_literal_secrets(name, v, source, f"{trail}[{i}]")
-    elif SECRET_NAME_RE.search(name) and _is_literal_secret(value):
+    elif SECRET_NAME_RE.search(name) and not PATH_NAME_RE.search(name) and _is_literal_secret(value):
         issues.append(
             ConfigIssue(source, trail, "literal secret in the inventory; use a 'vault:' reference or generate")
         )

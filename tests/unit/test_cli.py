@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import click
 import pytest
 import yaml
 from click.testing import CliRunner
@@ -15,18 +16,21 @@ from orchestrator.plan import TaskResult
 from orchestrator.runner import RunResult
 from orchestrator.secret_channel import SecretChannel
 
-COMMANDS = [
-    [],
-    ["validate"],
-    ["plan"],
-    ["apply"],
-    ["history"],
-    ["lab"],
-    ["lab", "up"],
-    ["lab", "down"],
-    ["lab", "status"],
-    ["lab", "ssh"],
-]
+
+def _walk(group: click.Group, path: list[str]) -> list[list[str]]:
+    """Every command path of the click tree: nothing to add by hand when a command is added."""
+    found = [path]
+    for name, command in sorted(group.commands.items()):
+        if isinstance(command, click.Group):
+            found += _walk(command, [*path, name])
+        else:
+            found.append([*path, name])
+    return found
+
+
+COMMANDS = _walk(main, [])
+# Commands simple enough that their one-line help is the example.
+NO_EXAMPLES = (["lab", "up"], ["lab", "down"], ["lab", "status"])
 
 
 @pytest.fixture
@@ -52,8 +56,19 @@ def test_every_command_has_help_with_examples(cmd: list[str]) -> None:
     result = CliRunner().invoke(main, [*cmd, "--help"])
     assert result.exit_code == 0, result.output
     assert "Usage:" in result.output
-    if cmd not in (["lab", "up"], ["lab", "down"], ["lab", "status"]):
+    if cmd not in NO_EXAMPLES:
         assert "Examples:" in result.output
+
+
+def test_the_walk_finds_every_command() -> None:
+    for expected in (["rollback"], ["vault", "unseal"], ["secrets", "render"], ["redis", "failover"], ["pg", "status"]):
+        assert expected in COMMANDS
+    assert len(COMMANDS) >= 20
+
+
+def test_history_of_an_unknown_role_is_an_error() -> None:
+    result = CliRunner().invoke(main, ["history", "--env", "lab", "--role", "kafka"])
+    assert result.exit_code == 1 and "--role kafka: not a role of lab" in result.output
 
 
 def test_validate_bundled_lab() -> None:
@@ -132,3 +147,19 @@ def test_plan_markdown_to_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
     )
     assert result.exit_code == 2
     assert out.read_text().startswith("**1 change in 1 role on 1 host**")
+
+
+@pytest.mark.parametrize(
+    "cmd", [["redis", "failover"], ["pg", "switchover"], ["apply"]], ids=lambda c: " ".join(c)
+)
+def test_destructive_verbs_ask_on_a_protected_environment(no_ansible: list[str], cmd: list[str]) -> None:
+    result = CliRunner().invoke(main, [*cmd, "--env", "production"], input="n\n")
+    assert result.exit_code == 1
+    assert "production is protected." in result.output and "Aborted" in result.output
+    assert no_ansible == []
+
+
+def test_vault_unseal_without_vault_is_one_line() -> None:
+    result = CliRunner().invoke(main, ["vault", "unseal", "--env", "staging"])
+    assert result.exit_code == 1
+    assert "staging runs no Vault" in result.output and "Traceback" not in result.output

@@ -405,3 +405,17 @@ def test_files_ansible_would_load_but_validation_does_not_read_are_errors(
 def test_ansible_gets_the_validated_hosts_file_not_the_directory(tmp_path: Path) -> None:
     env = validate_environment(str(make_env(tmp_path)))
     assert env.inventory.ansible_source == env.inventory.path / "hosts.yml"
+
+
+def test_a_lookup_is_a_literal_secret_but_a_key_file_path_is_not(tmp_path: Path) -> None:
+    env = make_env(
+        tmp_path,
+        group_vars={
+            "all": {
+                "ansible_become_password": "{{ lookup('file', '/home/ops/become.txt') }}",
+                "ansible_ssh_private_key_file": "/home/ops/.ssh/id_ed25519",
+            }
+        },
+    )
+    message = "literal secret in the inventory; use a 'vault:' reference or generate"
+    assert issues_of(env) == [("group_vars/all.yml", "ansible_become_password", message)]
