@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, model_validator
 
 from orchestrator.models.base import Port, StrictModel, cross_field_error
 
@@ -28,6 +28,10 @@ class VaultVars(StrictModel):
         default_factory=list,
         description="Controller paths of operators' base64 PGP public keys; unseal keys are encrypted to them.",
     )
+    vault_unseal_keys_plaintext: bool = Field(
+        False,
+        description="No vault_pgp_keys: unseal keys in plaintext in the secret-zero file (refused when protected).",
+    )
     vault_tls_min_version: Literal["tls12", "tls13"] = Field("tls12", description="Listener minimum TLS.")
     vault_services: list[str] = Field(
         default_factory=lambda: ["postgres", "redis"],
@@ -40,7 +44,7 @@ class VaultVars(StrictModel):
     vault_memory_max: str = Field("512M", pattern=r"^[0-9]+[KMG]$", description="systemd MemoryMax of the server.")
 
     @model_validator(mode="after")
-    def _threshold_fits(self) -> VaultVars:
+    def _threshold_fits(self, info: ValidationInfo) -> VaultVars:
         if self.vault_key_threshold > self.vault_key_shares:
             raise cross_field_error(
                 "vault_key_threshold",
@@ -48,6 +52,16 @@ class VaultVars(StrictModel):
             )
         if self.vault_pgp_keys and len(self.vault_pgp_keys) != self.vault_key_shares:
             raise cross_field_error("vault_pgp_keys", "needs exactly one PGP key per key share")
+        if not self.vault_pgp_keys and not self.vault_unseal_keys_plaintext:
+            raise cross_field_error(
+                "vault_pgp_keys",
+                "give one operator PGP public key per key share (the unseal keys are encrypted to them), "
+                "or set vault_unseal_keys_plaintext: true to keep them in plaintext in the secret-zero file",
+            )
+        if self.vault_unseal_keys_plaintext and (info.context or {}).get("protected"):
+            raise cross_field_error(
+                "vault_unseal_keys_plaintext", "a protected environment keeps its unseal keys PGP-encrypted"
+            )
         if self.vault_artifact is None and self.vault_package is None:
             raise cross_field_error("vault_artifact", "set vault_artifact (a local binary) or vault_package")
         names = [s for s in self.vault_services if not s.replace("-", "").replace("_", "").isalnum()]

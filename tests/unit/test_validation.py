@@ -13,7 +13,12 @@ from orchestrator.roles import RoleSpec
 from orchestrator.validation import validate_environment
 
 ALL_ROLES = ["baseline", "pki", "vault", "postgres_ha", "redis_sentinel"]
-VAULT_DEFAULTS = {"vault_artifact": "/var/cache/harden/artifacts/openbao-2.7.2/bao"}
+VAULT_DEFAULTS = {
+    "vault_artifact": "/var/cache/harden/artifacts/openbao-2.7.2/bao",
+    "vault_unseal_keys_plaintext": True,
+}
+# A protected environment keeps its unseal keys PGP-encrypted (one operator key per share).
+VAULT_PROTECTED = {"vault_unseal_keys_plaintext": False, "vault_pgp_keys": [f"/keys/op{i}.asc" for i in range(5)]}
 
 
 def _hosts(sentinels: int = 3, etcd: int = 3, vault: bool = True) -> dict[str, Any]:
@@ -372,7 +377,7 @@ PROTECTED = {"roles": ALL_ROLES, "protected": True}
 def test_protected_environment_refuses_unsafe_postgres(
     tmp_path: Path, values: dict[str, Any], key: str, message: str
 ) -> None:
-    env = make_env(tmp_path, group_vars={"postgres": values}, settings=PROTECTED)
+    env = make_env(tmp_path, group_vars={"postgres": values, "vault": VAULT_PROTECTED}, settings=PROTECTED)
     assert issues_of(env) == [("group_vars/postgres.yml", key, message)]
     # the same values pass where nothing is protected
     assert validate_environment(str(make_env(tmp_path / "open", group_vars={"postgres": values})))
@@ -380,7 +385,8 @@ def test_protected_environment_refuses_unsafe_postgres(
 
 def test_protected_environment_accepts_a_stated_watchdog_exception(tmp_path: Path) -> None:
     values = {"postgres_ha_watchdog": "automatic", "postgres_ha_watchdog_exception": "VMs without a watchdog device"}
-    assert validate_environment(str(make_env(tmp_path, group_vars={"postgres": values}, settings=PROTECTED)))
+    group_vars = {"postgres": values, "vault": VAULT_PROTECTED}
+    assert validate_environment(str(make_env(tmp_path, group_vars=group_vars, settings=PROTECTED)))
 
 
 @pytest.mark.parametrize(
@@ -419,3 +425,13 @@ def test_a_lookup_is_a_literal_secret_but_a_key_file_path_is_not(tmp_path: Path)
     )
     message = "literal secret in the inventory; use a 'vault:' reference or generate"
     assert issues_of(env) == [("group_vars/all.yml", "ansible_become_password", message)]
+
+
+def test_unseal_keys_are_pgp_encrypted_unless_plaintext_is_chosen(tmp_path: Path) -> None:
+    env = make_env(tmp_path, group_vars={"vault": {"vault_unseal_keys_plaintext": False}})
+    ((file, key, message),) = issues_of(env)
+    assert (file, key) == ("group_vars/vault.yml", "vault_pgp_keys")
+    assert message.startswith("give one operator PGP public key per key share")
+    protected = make_env(tmp_path / "p", settings=PROTECTED)  # the plaintext opt-in of VAULT_DEFAULTS
+    message = "a protected environment keeps its unseal keys PGP-encrypted"
+    assert issues_of(protected) == [("group_vars/vault.yml", "vault_unseal_keys_plaintext", message)]
