@@ -115,6 +115,23 @@ def test_etcd_and_rest_api_require_auth(lab: LabConfig, pg_env: Environment) -> 
     assert denied.strip() == "401"
 
 
+def test_plan_sees_etcd_auth_switched_off_by_hand(lab: LabConfig, pg_env: Environment) -> None:
+    """Drift that only a command task repairs still shows in the plan (exit 2), and apply repairs it."""
+    model = pg_env.role_vars["postgres_ha"]["data-1"]
+    root = read_stored_secret(pg_env, "postgres_ha", model, "postgres_ha_etcd_root_password")
+    etcd = "ETCDCTL_API=3 ETCDCTL_ENDPOINTS=https://127.0.0.1:2379 ETCDCTL_CACERT=/etc/etcd/tls/ca.crt"
+    pf.ssh(lab, "data-1", f"read -r P; {etcd} ETCDCTL_USER=root ETCDCTL_PASSWORD=$P etcdctl auth disable", stdin=root)
+    plan = harden("plan", "--env", "lab", "--role", "postgres_ha", "--format", "json")
+    assert plan.returncode == 2, plan.stdout + plan.stderr
+    changed = {r["task"] for r in json.loads(plan.stdout)["results"] if r["status"] == "changed"}
+    assert "Converge Patroni's etcd password to the one in Vault" in changed, changed
+    harden("apply", "--env", "lab", "--role", "postgres_ha", check=True)
+    anonymous = lab_ssh(lab, "data-1", f"{etcd} etcdctl get --prefix /service/ 2>&1; echo rc=$?", check=False)
+    assert "rc=0" not in anonymous  # authentication is on again
+    again = harden("plan", "--env", "lab", "--role", "postgres_ha", "--format", "json")
+    assert again.returncode == 0, again.stdout + again.stderr
+
+
 def test_clients_find_the_primary_with_libpq_multi_host(lab: LabConfig, pg_env: Environment) -> None:
     """The documented connection string, from the app side (ops-1): TLS verified, read-write primary."""
     client = pf.prepare(lab, pg_env, "libpq_check")
