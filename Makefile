@@ -40,7 +40,7 @@ integration: setup
 
 # The whole suite: lint, unit tests, then the real lab (brought up by a session fixture).
 test: lint
-	$(BIN)/pytest -q tests/unit tests/integration
+	$(BIN)/pytest -q --durations=15 tests/unit tests/integration
 
 # Components Debian does not ship, gathered once from the registries (bao, traefik; Kafka jars
 # with `harden lab artifacts` without --no-kafka).

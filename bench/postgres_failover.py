@@ -99,7 +99,10 @@ def one_run(fault_name: str, table: str, streaming_state: bool) -> Run:
 
     seconds = pf.writer_seconds(env) + (pf.STALL_SECONDS if fault_name == "stall" else 0)
     try:
-        result = pf.run_writer(lab, client, table, seconds=seconds, fault=inject)
+        stall = fault_name == "stall"
+        result = pf.run_writer(
+            lab, client, table, seconds=seconds, fault=inject, min_seconds=pf.STALL_SECONDS + 15 if stall else None
+        )
     finally:
         pf.start_again(lab, old)
     if fault_name != "stall":

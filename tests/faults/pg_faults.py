@@ -123,6 +123,7 @@ def run_writer(
     fault: Callable[[], None],
     fault_after: float = 3.0,
     stuck_after: float = 1.0,
+    min_seconds: float | None = None,
 ) -> WriterResult:
     cfg = {
         "hosts": [lab.host(h).address for h in DATA_HOSTS],
@@ -133,6 +134,9 @@ def run_writer(
         "table": table,
         "seconds": seconds,
         "stuck_after": stuck_after,
+        # stop early once writes resumed, but never before the fault has fully played out
+        "min_seconds": min_seconds if min_seconds is not None else fault_after + 5,
+        "settle_after": 5.0,
     }
     data = run_client_during(lab, WRITER, cfg, seconds, fault, fault_after)
     return WriterResult(data["acked"], data["servers"], data["errors"], data["outages"])

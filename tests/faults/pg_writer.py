@@ -10,7 +10,9 @@ after "stuck_after" seconds by shutting its socket down, never by a cancel reque
 answers a cancelled synchronous-commit wait with success for a commit that is only local.
 
 stdin: JSON {"hosts": [...], "port": p, "user": u, "password": pw, "ca": PEM, "table": t,
-             "seconds": s, "stuck_after": s}
+             "seconds": s, "stuck_after": s, "min_seconds": s, "settle_after": s}
+(it stops early, after min_seconds, once writes have run settle_after seconds since the last outage
+ended; "seconds" is the most it runs)
 stdout: JSON {"acked": [n...], "servers": {server: count}, "errors": [[t, msg]...],
               "outages": [[last_ack_before, first_failure, first_ack_after, server_after]...]}
 (seconds since the writer started; first_ack_after and server_after are null if writes never resumed)
@@ -58,7 +60,12 @@ def main():
     n = 0
     start = time.monotonic()
     end = start + cfg["seconds"]
+    min_end = start + cfg.get("min_seconds", cfg["seconds"])
+    settle_after = cfg.get("settle_after", 5.0)
     while time.monotonic() < end:
+        now = time.monotonic()
+        if now > min_end and outages and down_since is None and now - (start + outages[-1][2]) > settle_after:
+            break  # the fault came and went: enough writes after it
         n += 1
         try:
             if conn is None or conn.closed:

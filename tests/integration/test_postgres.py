@@ -207,7 +207,9 @@ def test_leader_stall_loses_nothing_and_heals(lab: LabConfig, pg_env: Environmen
 
     try:
         seconds = pf.STALL_SECONDS + pf.writer_seconds(pg_env)
-        result = pf.run_writer(lab, client, table, seconds=seconds, fault=stall_then_wait_healthy)
+        result = pf.run_writer(
+            lab, client, table, seconds=seconds, fault=stall_then_wait_healthy, min_seconds=pf.STALL_SECONDS + 15
+        )
     finally:
         pf.start_again(lab, old)
     members = pf.settle(pg_env)
