@@ -155,10 +155,10 @@ class VaultUnavailable(HardenError):
     def __init__(self, env_name: str, tried: list[tuple[str, str]]) -> None:
         self.tried = tried
         nodes = "; ".join(f"{host}: {why}" for host, why in tried)
-        fix = f"harden vault status --env {env_name}"
+        fix = f"run `harden vault status --env {env_name}`"
         if any("sealed" in why for _, why in tried):
-            fix += f", then harden vault unseal --env {env_name}"
-        super().__init__(f"Vault is sealed or unreachable on every node ({nodes}): run `{fix}`")
+            fix += f", then `harden vault unseal --env {env_name}`"
+        super().__init__(f"Vault is sealed or unreachable on every node ({nodes}): {fix}")
 
 
 @contextlib.contextmanager

@@ -232,10 +232,12 @@ def test_diverged_member_rejoins_by_rewind(lab: LabConfig, pg_env: Environment) 
     pf.settle(pg_env)
     victim = next(m.name for m in status(pg_env) if m.role == "replica")
     pf.diverge(lab, victim)
-    degraded = harden("pg", "status", "--env", "lab", "--format", "json")
-    assert degraded.returncode == 3, degraded.stdout + degraded.stderr
-    assert any("not in the cluster" in why for why in json.loads(degraded.stdout)["problems"][victim])
-    lab_ssh(lab, victim, "systemctl start patroni")
+    try:
+        degraded = harden("pg", "status", "--env", "lab", "--format", "json")
+        assert degraded.returncode == 3, degraded.stdout + degraded.stderr
+        assert any("not in the cluster" in why for why in json.loads(degraded.stdout)["problems"][victim])
+    finally:  # whatever the assertions say, the member starts again: the next tests need it
+        lab_ssh(lab, victim, "systemctl start patroni")
     started = time.monotonic()
     members = pf.settle(pg_env, timeout=180)
     me = next(m for m in members if m.name == victim)
