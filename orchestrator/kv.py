@@ -86,13 +86,27 @@ class KvStore:
         raise HardenError(f"{ref}: could not write after 5 attempts (concurrent writers?)")
 
     def put(self, ref: KvRef, value: str) -> None:
-        """Set the key, keeping the secret's other keys (used by `secrets import`)."""
-        current, version = self.read_all(ref)
-        if current.get(ref.key) == value:
-            return
-        self._client.secrets.kv.v2.create_or_update_secret(
-            path=ref.path, mount_point=ref.mount, secret={**current, ref.key: value}, cas=version
-        )
+        """Set the key, keeping the secret's other keys (used by `secrets import`).
+
+        Check-and-set on the version read; a standby may serve a read that lags the active node by
+        a moment, so a version mismatch is read again and retried, never overwritten blindly.
+        """
+        import time
+
+        import hvac.exceptions
+
+        for attempt in range(10):
+            current, version = self.read_all(ref)
+            if current.get(ref.key) == value:
+                return
+            try:
+                self._client.secrets.kv.v2.create_or_update_secret(
+                    path=ref.path, mount_point=ref.mount, secret={**current, ref.key: value}, cas=version
+                )
+                return
+            except hvac.exceptions.InvalidRequest:  # someone wrote in between, or a stale read
+                time.sleep(0.1 * (attempt + 1))
+        raise HardenError(f"{ref}: could not write after 10 attempts (concurrent writers?)")
 
     def remove_key(self, ref: KvRef) -> None:
         """Drop one key from the secret (a new version without it); nothing when it is absent."""

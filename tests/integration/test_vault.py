@@ -85,20 +85,20 @@ def test_servers_are_hardened_and_audited(vault_env: Environment, lab: LabConfig
 
 
 def test_approle_reads_only_its_own_path(vault_env: Environment) -> None:
-    """An app's AppRole reads its own path and nothing else; probes live on app paths, never a role's."""
+    """An app's AppRole reads its own path and nothing else; probes on app paths, never a role's."""
     with admin_client(vault_env) as admin:
         assert admin is not None
-        admin.secrets.kv.v2.create_or_update_secret(path="orders", mount_point="secret", secret={"probe": "o-probe"})
-        admin.secrets.kv.v2.create_or_update_secret(path="payments", mount_point="secret", secret={"probe": "p-probe"})
-        role_id = admin.auth.approle.read_role_id("orders")["data"]["role_id"]
-        secret_id = admin.auth.approle.generate_secret_id("orders")["data"]["secret_id"]
+        admin.secrets.kv.v2.create_or_update_secret(path="search", mount_point="secret", secret={"probe": "s-probe"})
+        admin.secrets.kv.v2.create_or_update_secret(path="postgres", mount_point="secret", secret={"probe": "p-probe"})
+        role_id = admin.auth.approle.read_role_id("search")["data"]["role_id"]
+        secret_id = admin.auth.approle.generate_secret_id("search")["data"]["secret_id"]
     with node_client(vault_env, "data-2") as service:
         service.auth.approle.login(role_id=role_id, secret_id=secret_id)
         kv = service.secrets.kv.v2
-        own = kv.read_secret_version(path="orders", mount_point="secret", raise_on_deleted_version=True)
-        assert own["data"]["data"]["probe"] == "o-probe"
+        own = kv.read_secret_version(path="search", mount_point="secret", raise_on_deleted_version=True)
+        assert own["data"]["data"]["probe"] == "s-probe"
         with pytest.raises(hvac.exceptions.Forbidden):
-            kv.read_secret_version(path="payments", mount_point="secret", raise_on_deleted_version=True)
+            kv.read_secret_version(path="postgres", mount_point="secret", raise_on_deleted_version=True)
 
 
 def test_no_app_approle_reads_a_role_secret(vault_env: Environment) -> None:
