@@ -81,19 +81,6 @@ def client_for(url: str, ca: Path | None, token: str | None = None) -> Any:
     return hvac.Client(url=url, verify=str(ca) if ca else True, token=token, timeout=10)
 
 
-def seal_status(env: Environment) -> dict[str, dict[str, Any]]:
-    """Each node's unauthenticated seal status, or an error string."""
-    out: dict[str, dict[str, Any]] = {}
-    ca = ca_file(env)
-    for node in vault_nodes(env):
-        try:
-            with node_url(env, node) as url:
-                out[node.host] = dict(client_for(url, ca).sys.read_seal_status())
-        except Exception as exc:  # report any failure per node
-            out[node.host] = {"error": str(exc).splitlines()[0][:200]}
-    return out
-
-
 def unfinished_bootstrap(env_name: str) -> dict[str, Any] | None:
     """The secret-zero file's content while it still holds a root token (bootstrap interrupted)."""
     path = init_file(env_name)
