@@ -29,6 +29,7 @@ generate: setup
 lint: setup
 	$(BIN)/ruff check orchestrator tests bench
 	$(BIN)/mypy
+	$(BIN)/python -m orchestrator.unused_vars
 	$(BIN)/yamllint -s .
 	$(BIN)/ansible-lint --profile production -q roles playbooks
 

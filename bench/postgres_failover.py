@@ -33,12 +33,13 @@ from orchestrator.errors import HardenError
 from orchestrator.lab.artifacts import PATRONI_VERSION
 from orchestrator.lab.config import load_lab_config
 from orchestrator.lab.manager import down, up
-from orchestrator.pg_ops import leader, status, wait_settled
+from orchestrator.roles import with_requirements
+from orchestrator.roles.postgres_ha.ops import leader, status, wait_settled
 from orchestrator.validation import validate_environment
 from tests.faults import pg_faults as pf
 
 OUT = Path(__file__).with_name("postgres_failover.md")
-BASE_ROLES = ("baseline", "pki", "vault", "postgres_ha")
+BASE_ROLES = with_requirements("postgres_ha")
 PATRONIS = [
     (f"harden: Patroni {PATRONI_VERSION} (wheelhouse)", "wheelhouse"),
     ("Debian 12: Patroni 3.0.2 (package)", "debian"),
@@ -143,8 +144,10 @@ def main() -> None:
                 for i in range(args.runs)
             ]
         for label, (ttl, loop_wait, retry) in reversed(TIMINGS):
-            apply_lab(Path(tmp), f"postgres_ha_ttl: {ttl}\npostgres_ha_loop_wait: {loop_wait}\n"
-                      f"postgres_ha_retry_timeout: {retry}")
+            apply_lab(
+                Path(tmp),
+                f"postgres_ha_ttl: {ttl}\npostgres_ha_loop_wait: {loop_wait}\npostgres_ha_retry_timeout: {retry}",
+            )
             for fault_label, fault_name in CRASHES:
                 crashes[(label, fault_label)] = [
                     one_run(fault_name, f"bench_{fault_name}_{ttl}_{i}", streaming_state=True) for i in range(args.runs)
@@ -162,7 +165,7 @@ def main() -> None:
         "## Leader stall (d): SIGSTOP of the leader's Patroni unit for 25 s, then SIGCONT",
         "",
         "Each Patroni on a freshly built lab, one after the other in the same session. Healed: seconds from "
-        f"SIGCONT until every member streams on the leader's timeline (\"never\": not within "
+        f'SIGCONT until every member streams on the leader\'s timeline ("never": not within '
         f"{pf.STALL_HEAL_BOUND:.0f} s).",
         "",
         "| Patroni | gap, median (s) | runs (s) | acked writes lost | leaders after | timelines after "

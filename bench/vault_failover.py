@@ -16,8 +16,8 @@ import tempfile
 from pathlib import Path
 
 from bench.lab_env import apply_lab_with
+from orchestrator.secrets.vault_session import init_file
 from orchestrator.validation import Environment, validate_environment
-from orchestrator.vault_session import init_file
 from tests.faults.vault_faults import kill_active_and_time_write
 
 OUT = Path(__file__).with_name("vault_failover.md")

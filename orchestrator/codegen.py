@@ -1,7 +1,10 @@
-"""Generate each role's argument_specs, defaults and variable docs from the pydantic models.
+"""Generate every file that follows from the role specs and their pydantic models.
 
-The models are the single source of truth. ``make generate`` rewrites the files; the test suite
-calls :func:`drift` and fails when a committed file differs from what the model generates.
+Per role: ``meta/argument_specs.yml``, ``defaults/main.yml``, ``meta/main.yml``, the variable table
+of its README and ``playbooks/<role>.yml``. For all roles: ``playbooks/site.yml`` (dependency
+order) and the roles table of the top-level README. The specs and models are the single source
+of truth. ``make generate`` rewrites the files; the test suite calls :func:`drift` and fails when
+a committed file differs from what would be generated.
 """
 
 from __future__ import annotations
@@ -16,10 +19,12 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from orchestrator.models.base import SecretSpec
-from orchestrator.paths import ROLES_DIR, display_path
+from orchestrator.paths import PLAYBOOKS_DIR, REPO_ROOT, ROLES_DIR, display_path
 from orchestrator.roles import ROLES, RoleSpec
 
-HEADER = "# Generated from orchestrator/models by `make generate`. Do not edit by hand.\n"
+HEADER = "# Generated from orchestrator/roles by `make generate`. Do not edit by hand.\n"
+ROLES_BEGIN = "<!-- BEGIN GENERATED ROLES -->"
+ROLES_END = "<!-- END GENERATED ROLES -->"
 DOC_BEGIN = "<!-- BEGIN GENERATED VARIABLES -->"
 DOC_END = "<!-- END GENERATED VARIABLES -->"
 SCALARS: dict[Any, str] = {str: "str", int: "int", bool: "bool", float: "float"}
@@ -97,7 +102,15 @@ def _option(field: FieldInfo) -> dict[str, Any]:
 
 
 def _options(model: type[BaseModel]) -> dict[str, Any]:
-    return {name: _option(field) for name, field in model.model_fields.items()}
+    return {field.alias or name: _option(field) for name, field in model.model_fields.items()}
+
+
+def _entry_point(model: type[BaseModel], short: str) -> dict[str, Any]:
+    return {
+        "short_description": short,
+        "description": [(model.__doc__ or short).split("\n\n")[0].replace("\n    ", " ").strip()],
+        "options": _options(model),
+    }
 
 
 def argument_specs(spec: RoleSpec) -> str:
@@ -107,9 +120,34 @@ def argument_specs(spec: RoleSpec) -> str:
                 "short_description": spec.summary,
                 "description": [f"Variables of role {spec.name}, validated by {spec.model.__name__}."],
                 "options": _options(spec.model),
-            }
+            },
+            **{
+                name: _entry_point(model, f"{spec.name} entry point {name}")
+                for name, model in spec.entry_points.items()
+            },
         }
     }
+    return "---\n" + HEADER + _dump(doc)
+
+
+def common_defaults() -> str:
+    """What a partial `<role>_<unit>_limits` in an inventory is completed with: the model's defaults."""
+    from orchestrator.models.limits import ServiceLimits
+
+    doc = {"_common_limits_defaults": ServiceLimits().model_dump()}
+    return (
+        "---\n"
+        + HEADER
+        + "# ServiceLimits' own defaults, as pydantic fills them in for a partial value.\n"
+        + _dump(doc)
+    )
+
+
+def common_argument_specs() -> str:
+    """The shared internal role `common` (prometheus-community style `_common`): its entry points, from their models."""
+    from orchestrator.models.limits import LimitsEntryPoint
+
+    doc = {"argument_specs": {"limits": _entry_point(LimitsEntryPoint, "Resource-limits drop-in of one systemd unit")}}
     return "---\n" + HEADER + _dump(doc)
 
 
@@ -145,10 +183,63 @@ def variables_doc(spec: RoleSpec) -> str:
 
 def _readme_with_doc(readme: Path, spec: RoleSpec) -> str:
     text = readme.read_text() if readme.exists() else f"# Role `{spec.name}`\n\n{spec.summary}\n\n## Variables\n\n"
-    block = variables_doc(spec)
-    if DOC_BEGIN in text and DOC_END in text:
-        head, rest = text.split(DOC_BEGIN, 1)
-        _, tail = rest.split(DOC_END, 1)
+    return _replace_block(text, DOC_BEGIN, DOC_END, variables_doc(spec))
+
+
+def meta_main(spec: RoleSpec) -> str:
+    doc = {
+        "galaxy_info": {
+            "role_name": spec.name,
+            "namespace": "harden",
+            "author": "harden maintainers",
+            "description": spec.summary,
+            "license": "Apache-2.0",
+            "min_ansible_version": "2.19",
+            "platforms": [{"name": "Debian", "versions": ["bookworm"]}],
+        },
+        # the orchestrator orders roles by their spec's `requires`; Ansible never pulls one in
+        "dependencies": [],
+    }
+    return "---\n" + HEADER + _dump(doc)
+
+
+def playbook(spec: RoleSpec) -> str:
+    play: dict[str, Any] = {"name": spec.play_name or spec.summary, "hosts": spec.host_pattern, "become": True}
+    lines = ["---", HEADER.rstrip(), f"- name: {play['name']}", f"  hosts: {spec.host_pattern}", "  become: true"]
+    if spec.cluster:
+        lines += [
+            "  # a cluster: the first member that fails stops the play on every member (rolling changes never",
+            "  # go on past a broken member)",
+            "  any_errors_fatal: true",
+        ]
+    lines += ["  gather_facts: true", "  roles:", f"    - role: {spec.name}"]
+    return "\n".join(lines) + "\n"
+
+
+def site_playbook(specs: list[RoleSpec]) -> str:
+    lines = ["---", HEADER.rstrip(), "# Every role after the roles it requires (`requires` in its spec)."]
+    for spec in specs:
+        lines += [
+            f"- name: {spec.play_name or spec.summary}",
+            f"  ansible.builtin.import_playbook: {spec.name}.yml",
+            "",
+        ]
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def roles_table(specs: list[RoleSpec]) -> str:
+    rows = ["| role | runs on groups | requires | what |", "| --- | --- | --- | --- |"]
+    for spec in specs:
+        groups = ", ".join(f"`{g}`" for g in spec.groups)
+        requires = ", ".join(f"`{r}`" for r in spec.requires) or "-"
+        rows.append(f"| [`{spec.name}`](roles/{spec.name}/README.md) | {groups} | {requires} | {spec.summary} |")
+    return "\n".join([ROLES_BEGIN, *rows, ROLES_END])
+
+
+def _replace_block(text: str, begin: str, end: str, block: str) -> str:
+    if begin in text and end in text:
+        head, rest = text.split(begin, 1)
+        _, tail = rest.split(end, 1)
         return head + block + tail
     return text.rstrip("\n") + "\n\n" + block + "\n"
 
@@ -157,33 +248,39 @@ def expected_files(spec: RoleSpec) -> dict[Path, str]:
     role_dir = ROLES_DIR / spec.name
     return {
         role_dir / "meta" / "argument_specs.yml": argument_specs(spec),
+        role_dir / "meta" / "main.yml": meta_main(spec),
         role_dir / "defaults" / "main.yml": defaults(spec),
         role_dir / "README.md": _readme_with_doc(role_dir / "README.md", spec),
+        PLAYBOOKS_DIR / f"{spec.name}.yml": playbook(spec),
     }
 
 
+def expected_all() -> dict[Path, str]:
+    """Every generated file, for the roles that exist in roles/."""
+    specs = [spec for spec in ROLES.values() if spec.exists]
+    files: dict[Path, str] = {}
+    for spec in specs:
+        files.update(expected_files(spec))
+    files[PLAYBOOKS_DIR / "site.yml"] = site_playbook(specs)
+    files[ROLES_DIR / "common" / "meta" / "argument_specs.yml"] = common_argument_specs()
+    files[ROLES_DIR / "common" / "defaults" / "main.yml"] = common_defaults()
+    readme = REPO_ROOT / "README.md"
+    files[readme] = _replace_block(readme.read_text(), ROLES_BEGIN, ROLES_END, roles_table(specs))
+    return files
+
+
 def drift() -> list[str]:
-    """Files that differ from what the models generate (only roles that exist)."""
-    stale = []
-    for spec in ROLES.values():
-        if not spec.exists:
-            continue
-        for path, content in expected_files(spec).items():
-            if not path.exists() or path.read_text() != content:
-                stale.append(display_path(path))
-    return stale
+    """Files that differ from what the specs and models generate."""
+    return [display_path(p) for p, content in expected_all().items() if not p.exists() or p.read_text() != content]
 
 
 def generate() -> list[str]:
     written = []
-    for spec in ROLES.values():
-        if not spec.exists:
-            continue
-        for path, content in expected_files(spec).items():
-            if not path.exists() or path.read_text() != content:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_text(content)
-                written.append(display_path(path))
+    for path, content in expected_all().items():
+        if not path.exists() or path.read_text() != content:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(content)
+            written.append(display_path(path))
     return written
 
 

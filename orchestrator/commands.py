@@ -8,25 +8,20 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from orchestrator.clikit import confirm_on_protected
 from orchestrator.engine import Execution, execute
 from orchestrator.errors import HardenError
 from orchestrator.plan import Plan
 from orchestrator.progress import RoleProgress
 from orchestrator.redact import Redactor
 from orchestrator.report import render
-from orchestrator.revision_backends import open_store
-from orchestrator.role_secrets import channel_for_role
-from orchestrator.roles import ROLES
+from orchestrator.revisions.backends import open_store
+from orchestrator.roles import ROLES, requirements, with_requirements
 from orchestrator.runner import RunResult
+from orchestrator.secrets.role_secrets import channel_for_role
 from orchestrator.validation import Environment, validate_environment
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
-
-
-def confirm_on_protected(env: Environment, question: str, yes: bool) -> None:
-    """The one confirmation for changes to a protected environment; --yes answers it."""
-    if env.settings.protected and not yes:
-        click.confirm(f"{env.name} is protected. {question}", abort=True)
 
 
 def _check_roles(env: Environment, roles: tuple[str, ...]) -> None:
@@ -35,6 +30,26 @@ def _check_roles(env: Environment, roles: tuple[str, ...]) -> None:
             raise HardenError(f"--role {role}: unknown role (known: {', '.join(ROLES)})")
         if role not in env.settings.roles:
             raise HardenError(f"--role {role}: not enabled in {env.name}'s harden.yml")
+
+
+def check_requirements(env: Environment, env_name: str, roles: tuple[str, ...]) -> None:
+    """--role X runs only X: every role X requires must be in the selection or have been applied
+    successfully in this environment before. Otherwise refuse, before any host is touched, and
+    say what to run (documented in docs/adding-a-role.md, "Dependencies")."""
+    if not roles:
+        return
+    store = None
+    for role in roles:
+        for needed in requirements(role):
+            if needed in roles:
+                continue
+            store = store or open_store(env)
+            if not any(rev.result == "success" for rev in store.history(env.name, needed)):
+                command = " ".join(f"--role {r}" for r in with_requirements(*roles))
+                raise HardenError(
+                    f"--role {role} requires {needed}, which has never been applied successfully in {env.name}: "
+                    f"run `harden apply --env {env_name} {command}` (no host was touched)"
+                )
 
 
 def _write_report(chunks: list[str], output: Path | None) -> None:
@@ -67,6 +82,7 @@ def run_plan(
 ) -> int:
     env = validate_environment(env_name)
     _check_roles(env, roles)
+    check_requirements(env, env_name, roles)
     with RoleProgress(console, enabled=console.is_terminal) as progress:
         execution = execute(
             env,
@@ -97,6 +113,7 @@ def run_apply(
 ) -> int:
     env = validate_environment(env_name)
     _check_roles(env, roles)
+    check_requirements(env, env_name, roles)
     confirm_on_protected(env, f"Apply {', '.join(r.name for r in env.roles(roles))}?", yes)
     store = open_store(env)
 
@@ -133,7 +150,7 @@ def run_apply(
 
 
 def run_rollback(env_name: str, role: str, to: int | None, dry_run: bool, yes: bool, console: Console) -> int:
-    from orchestrator.rollback import choose, rollback
+    from orchestrator.revisions.rollback import choose, rollback
 
     env = validate_environment(env_name)
     _check_roles(env, (role,))

@@ -7,13 +7,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+import yaml
+
+from orchestrator.paths import env_state_dir
 from orchestrator.plan import Plan, RunFailure, redact_plan, results_from_events
 from orchestrator.redact import Redactor
 from orchestrator.roles import RoleSpec
 from orchestrator.runner import RunResult, new_run_dir, run_playbook
-from orchestrator.secret_channel import SecretChannel
-from orchestrator.validation import Environment
-from orchestrator.vault_session import state_dir
+from orchestrator.secrets.channel import SecretChannel
+from orchestrator.validation import Environment, secret_fields
 
 
 @dataclass
@@ -52,8 +54,34 @@ def base_extravars(env: Environment) -> dict[str, str]:
     return {
         "harden_env": env.name,
         "harden_env_protected": "true" if env.settings.protected else "false",
-        "harden_state_dir": str(state_dir(env.name)),
+        "harden_state_dir": str(env_state_dir(env.name)),
     }
+
+
+def ansible_inventory(env: Environment, spec: RoleSpec, run_dir: Path) -> Path | list[Path]:
+    """The validated hosts file, plus, when the role has hosts outside its main group (a Sentinel
+    on a host that runs no Redis), a second source giving those hosts the role's variables as
+    harden validated them. Nothing secret: secret variables come through the secret channel."""
+    outside = spec.outside_vars_group(env.inventory)
+    if not outside:
+        return env.inventory.ansible_source
+    secret = secret_fields(spec)
+    hosts = {
+        host: {
+            name: sourced.value
+            for name, sourced in env.inventory.role_vars_for(host, spec.vars_group, spec.prefix).items()
+            if name in spec.model.model_fields and name not in secret
+        }
+        for host in outside
+    }
+    path = run_dir / f"{spec.name}.outside-hosts.yml"
+    path.write_text(
+        "# Written by harden: the role's variables for hosts outside its group "
+        + spec.vars_group
+        + "\n"
+        + yaml.safe_dump({"all": {"hosts": hosts}}, sort_keys=True)
+    )
+    return [env.inventory.ansible_source, path]
 
 
 def execute(
@@ -83,7 +111,7 @@ def execute(
                 run_dir=run_dir,
                 role=spec.name,
                 playbook=spec.playbook,
-                inventory=env.inventory.ansible_source,
+                inventory=ansible_inventory(env, spec, run_dir),
                 check=check,
                 limit=limit,
                 forks=env.settings.forks,

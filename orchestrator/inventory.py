@@ -88,6 +88,20 @@ class Inventory:
         merged.update(self.host_vars.get(host, {}))
         return merged
 
+    def role_vars_for(self, host: str, vars_group: str, prefix: str) -> dict[str, SourcedValue]:
+        """A role's variables for one of its hosts. A host outside the role's main group (a Sentinel
+        on a host that runs no Redis) also gets that group's variables, below its own groups' and
+        its host variables; harden hands them to Ansible (see engine.outside_hosts_inventory)."""
+        merged: dict[str, SourcedValue] = {}
+        if host not in self.group_hosts(vars_group):
+            chain = [*sorted(self._ancestors(vars_group) - {"all"}, key=lambda g: (self._depth(g), g)), vars_group]
+            merged.update({k: v for k, v in self.groups["all"].vars.items()})
+            for group in chain:
+                if group in self.groups:
+                    merged.update(self.groups[group].vars)
+        merged.update(self.effective_vars(host))
+        return {k: v for k, v in merged.items() if k.startswith(prefix)}
+
     def all_var_sources(self) -> Iterator[tuple[str, SourcedValue]]:
         """Every variable definition in the environment, group and host level."""
         for grp in self.groups.values():

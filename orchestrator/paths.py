@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -10,8 +11,15 @@ PLAYBOOKS_DIR = REPO_ROOT / "playbooks"
 INVENTORIES_DIR = REPO_ROOT / "inventories"
 TEMPLATES_DIR = REPO_ROOT / "templates"
 ANSIBLE_CFG = REPO_ROOT / "ansible.cfg"
-STATE_DIR = REPO_ROOT / ".harden"
-RUNS_DIR = STATE_DIR / "runs"
+# Two different state directories, named apart:
+# - REPO_STATE_DIR, the repository's .harden/: run artifacts and the fact cache (no secret);
+# - env_state_dir(env), ~/.harden/<env>/ on the operator's machine: the secret-zero file and the CA
+#   certificate (revisions live in REPO_STATE_DIR/revisions.db, or in Vault).
+REPO_STATE_DIR = REPO_ROOT / ".harden"
+RUNS_DIR = REPO_STATE_DIR / "runs"
+OPERATOR_STATE_ROOT = Path.home() / ".harden"
+# Local artifacts the roles install from (air-gapped style); `harden lab artifacts` fills it.
+ARTIFACTS_DIR = Path("/var/cache/harden/artifacts")
 
 
 def display_path(path: Path) -> str:
@@ -20,3 +28,12 @@ def display_path(path: Path) -> str:
         return str(path.resolve().relative_to(REPO_ROOT))
     except ValueError:
         return str(path)
+
+
+def env_state_dir(env: str) -> Path:
+    """The operator's state for an environment, outside the repository: ~/.harden/<env>/ (0700)."""
+    path = OPERATOR_STATE_ROOT / env
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(path, 0o700)
+    os.chmod(path.parent, 0o700)
+    return path

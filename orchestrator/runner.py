@@ -2,7 +2,7 @@
 
 Run artifacts go under ``.harden/runs/<run-id>/`` (mode 0700). Nothing secret is passed through
 ``extravars`` or ``envvars``: ansible-runner writes both to disk (``env/`` and the ``command``
-artifact). Secrets reach Ansible only through :mod:`orchestrator.secret_channel`.
+artifact). Secrets reach Ansible only through :mod:`orchestrator.secrets.channel`.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from orchestrator.paths import ANSIBLE_CFG, REPO_ROOT, ROLES_DIR, RUNS_DIR, STATE_DIR
+from orchestrator.paths import ANSIBLE_CFG, REPO_ROOT, REPO_STATE_DIR, ROLES_DIR, RUNS_DIR
 
 Event = dict[str, Any]
 EventHandler = Callable[[Event], None]
@@ -66,7 +66,7 @@ def prune_runs(keep: int = RUNS_KEPT) -> list[Path]:
 
 def new_run_dir(env: str, action: str) -> Path:
     """A fresh private data directory for one harden command, mode 0700."""
-    for parent in (STATE_DIR, RUNS_DIR):
+    for parent in (REPO_STATE_DIR, RUNS_DIR):
         parent.mkdir(mode=0o700, exist_ok=True)
         os.chmod(parent, 0o700)
     prune_runs(RUNS_KEPT - 1)
@@ -100,8 +100,8 @@ def ansible_environment(extra: Mapping[str, str] | None = None, tree: Path = REP
         "PATH": path if bin_dir in path.split(os.pathsep) else f"{bin_dir}{os.pathsep}{path}",
         "ANSIBLE_CONFIG": str(tree / ANSIBLE_CFG.name),
         "ANSIBLE_ROLES_PATH": str(tree / ROLES_DIR.name),
-        "ANSIBLE_CACHE_PLUGIN_CONNECTION": str(STATE_DIR / "facts"),
-        "ANSIBLE_LOCAL_TEMP": str(STATE_DIR / "tmp"),
+        "ANSIBLE_CACHE_PLUGIN_CONNECTION": str(REPO_STATE_DIR / "facts"),
+        "ANSIBLE_LOCAL_TEMP": str(REPO_STATE_DIR / "tmp"),
         "ANSIBLE_FILTER_PLUGINS": str(tree / "plugins" / "filter"),
         "ANSIBLE_LOOKUP_PLUGINS": str(REPO_ROOT / "plugins" / "lookup"),  # the channel reader of this version
         "ANSIBLE_NOCOLOR": "1",
@@ -120,7 +120,7 @@ def run_playbook(
     run_dir: Path,
     role: str,
     playbook: str,
-    inventory: Path,
+    inventory: Path | list[Path],
     check: bool,
     limit: str | None,
     forks: int,
@@ -146,7 +146,7 @@ def run_playbook(
             private_data_dir=str(run_dir),
             ident=role,
             playbook=playbook,
-            inventory=str(inventory),
+            inventory=[str(i) for i in inventory] if isinstance(inventory, list) else str(inventory),
             cmdline=cmdline,
             limit=limit,
             forks=forks,

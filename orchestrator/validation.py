@@ -9,7 +9,8 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from orchestrator.errors import ConfigError, ConfigIssue
-from orchestrator.inventory import Inventory, SourcedValue, load_inventory, load_yaml
+from orchestrator.inventory import Inventory, load_inventory, load_yaml
+from orchestrator.models.base import SecretSpec
 from orchestrator.models.environment import EnvironmentSettings
 from orchestrator.paths import display_path
 from orchestrator.roles import ROLES, RoleSpec, role_for_variable
@@ -33,8 +34,13 @@ class Environment:
         return self.inventory.name
 
     def roles(self, selected: tuple[str, ...] = ()) -> list[RoleSpec]:
-        wanted = [r for r in self.settings.roles if not selected or r in selected]
-        return [ROLES[r] for r in wanted]
+        """The environment's roles (or the selected ones), each after the roles it requires."""
+        return [s for s in ROLES.values() if s.name in self.settings.roles and (not selected or s.name in selected)]
+
+
+def secret_fields(spec: RoleSpec) -> set[str]:
+    """The role's variables that hold secrets (resolved from Vault, never in the inventory)."""
+    return {name for name, field in spec.model.model_fields.items() if field.annotation is SecretSpec}
 
 
 def _loc_to_key(loc: tuple[int | str, ...]) -> str:
@@ -121,15 +127,15 @@ def _check_variable_names(inv: Inventory, settings: EnvironmentSettings) -> list
 def _validate_role(
     inv: Inventory, spec: RoleSpec, settings_file: str, protected: bool = False
 ) -> tuple[dict[str, BaseModel], list[ConfigIssue]]:
-    hosts = inv.group_hosts(spec.group)
-    if not hosts:
-        return {}, [ConfigIssue(settings_file, "roles", f"role {spec.name} needs hosts in group {spec.group!r}")]
+    if not inv.group_hosts(spec.vars_group):
+        return {}, [ConfigIssue(settings_file, "roles", f"role {spec.name} needs hosts in group {spec.vars_group!r}")]
     issues: list[ConfigIssue] = []
     models: dict[str, BaseModel] = {}
-    for host in hosts:
-        effective = inv.effective_vars(host)
-        own: dict[str, SourcedValue] = {
-            k: v for k, v in effective.items() if k.startswith(spec.prefix) and k in spec.model.model_fields
+    for host in spec.hosts(inv):
+        own = {
+            k: v
+            for k, v in inv.role_vars_for(host, spec.vars_group, spec.prefix).items()
+            if k in spec.model.model_fields
         }
         values = {k: v.value for k, v in own.items()}
         try:
@@ -150,12 +156,14 @@ def _validate_role(
                     source = display_path(inv.path / "hosts.yml")
                 else:  # a default: name the file where the override belongs
                     source = _default_source(inv, spec)
-                issues.append(ConfigIssue(source, key, message))
+                issue = ConfigIssue(source, key, message)
+                if issue not in issues:
+                    issues.append(issue)
     return models, issues
 
 
 def _default_source(inv: Inventory, spec: RoleSpec) -> str:
-    return display_path(inv.path / "group_vars" / f"{spec.group}.yml")
+    return display_path(inv.path / "group_vars" / f"{spec.vars_group}.yml")
 
 
 def validate_environment(env: str) -> Environment:
@@ -167,6 +175,9 @@ def validate_environment(env: str) -> Environment:
     role_vars: dict[str, dict[str, BaseModel]] = {}
     for role in settings.roles:
         spec = ROLES[role]
+        missing = [r for r in spec.requires if r not in settings.roles]
+        if missing:
+            issues.append(ConfigIssue(settings_file, "roles", f"role {role} requires {', '.join(missing)}: add it"))
         if not spec.exists:
             issues.append(ConfigIssue(settings_file, "roles", f"role {role} is not implemented in roles/ yet"))
         role_vars[role], role_issues = _validate_role(inv, spec, settings_file, settings.protected)

@@ -23,12 +23,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from orchestrator.errors import HardenError
+from orchestrator.paths import ARTIFACTS_DIR
+from orchestrator.roles.postgres_ha.model import PATRONI
+from orchestrator.roles.vault.model import OPENBAO
 
-ARTIFACTS_DIR = Path("/var/cache/harden/artifacts")
-OPENBAO_VERSION = "2.7.2"
+OPENBAO_VERSION = OPENBAO.version
 TRAEFIK_VERSION = "3.7.15"
 KAFKA_VERSION = "4.4.0"
-PATRONI_VERSION = "4.1.5"
+PATRONI_VERSION = PATRONI.version
 # What the postgres_ha role installs from the wheelhouse (roles/postgres_ha/vars/main.yml).
 PATRONI_REQUIREMENT = f"patroni[etcd3,psycopg2-binary]=={PATRONI_VERSION}"
 KAFKA_MODULES = ("kafka_2.13", "kafka-server", "kafka-raft", "kafka-storage", "kafka-tools", "kafka-metadata")

@@ -107,7 +107,8 @@ def artifacts(directory: Path | None, no_kafka: bool) -> None:
       harden lab artifacts
       harden lab artifacts --dir /srv/artifacts --no-kafka
     """
-    from orchestrator.lab.artifacts import ARTIFACTS_DIR, gather
+    from orchestrator.lab.artifacts import gather
+    from orchestrator.paths import ARTIFACTS_DIR
 
     target = directory or ARTIFACTS_DIR
     manifest = gather(target, kafka=not no_kafka)

@@ -20,7 +20,7 @@ from orchestrator.lab.config import LabConfig, LabHost
 from orchestrator.lab.image import ensure_image
 from orchestrator.lab.mirror import machine_sources
 from orchestrator.lab.sh import run
-from orchestrator.paths import STATE_DIR
+from orchestrator.paths import REPO_STATE_DIR
 
 RELAY = Path(__file__).with_name("relay.py")
 BOOT_TIMEOUT = 120.0
@@ -211,9 +211,13 @@ def down(config: LabConfig) -> None:
     shutil.rmtree(config.runtime_dir, ignore_errors=True)
     shutil.rmtree(config.state_dir / "hosts", ignore_errors=True)
     for host in config.hosts:  # cached facts describe hosts that no longer exist
-        (STATE_DIR / "facts" / host.name).unlink(missing_ok=True)
+        (REPO_STATE_DIR / "facts" / host.name).unlink(missing_ok=True)
     # the lab's controller-side state (secret-zero file, CA copy) belongs to hosts that are gone
     shutil.rmtree(Path.home() / ".harden" / config.env, ignore_errors=True)
+    # the revisions describe hosts that no longer exist: a new lab starts with no role applied
+    from orchestrator.revisions.store import RevisionStore
+
+    RevisionStore().forget(config.env)
 
 
 def status(config: LabConfig) -> list[HostStatus]:

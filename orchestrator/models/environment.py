@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import AfterValidator, Field, field_validator
 
 from orchestrator.models.base import StrictModel
 
-RoleName = Literal["baseline", "pki", "vault", "postgres_ha", "redis_sentinel"]
+
+def _known_role(name: str) -> str:
+    from orchestrator.roles import ROLES  # the roles found by discovery (imported late: they import models)
+
+    if name not in ROLES:
+        raise ValueError(f"unknown role {name!r} (known: {', '.join(ROLES)})")
+    return name
 
 
 class EnvironmentSettings(StrictModel):
     description: str = Field("", description="What this environment is, shown in reports.")
     protected: bool = Field(False, description="Production-like: apply asks for confirmation; safer defaults.")
-    roles: list[RoleName] = Field(..., min_length=1, description="Roles this environment runs, in order.")
+    roles: list[Annotated[str, AfterValidator(_known_role)]] = Field(
+        ..., min_length=1, description="Roles this environment runs (applied in dependency order)."
+    )
     forks: int = Field(20, ge=1, le=200, description="Hosts Ansible works on in parallel.")
     history_max: int = Field(10, ge=1, le=1000, description="Revisions kept per role (like helm --history-max).")
     revisions_backend: Literal["sqlite", "vault"] = Field(

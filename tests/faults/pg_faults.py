@@ -16,10 +16,11 @@ from pathlib import Path
 from orchestrator.lab import hosts as lab_hosts
 from orchestrator.lab.config import LabConfig
 from orchestrator.lab.manager import LabState, up
-from orchestrator.pg_ops import Member, leader, status, wait_settled
+from orchestrator.paths import env_state_dir
+from orchestrator.roles.postgres_ha.ops import Member, leader, status, wait_settled
+from orchestrator.roles.vault.ops import read_keys_file, unseal
+from orchestrator.secrets.vault_session import ca_file
 from orchestrator.validation import Environment, validate_environment
-from orchestrator.vault_ops import read_keys_file, unseal
-from orchestrator.vault_session import ca_file, state_dir
 from tests.faults.lab_ssh import run_client_during, ssh
 
 WRITER = Path(__file__).with_name("pg_writer.py")
@@ -213,7 +214,7 @@ def start_again(lab: LabConfig, host: str) -> None:
 
 def unseal_vault(env: Environment, timeout: float = 60) -> None:
     """The lab keeps its unseal keys in the secret-zero file; a production operator types them."""
-    keys = read_keys_file(state_dir(env.name) / "vault-init.json")
+    keys = read_keys_file(env_state_dir(env.name) / "vault-init.json")
     deadline = time.monotonic() + timeout
     while True:
         try:

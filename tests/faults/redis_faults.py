@@ -12,10 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from orchestrator.inventory import load_inventory
 from orchestrator.lab.config import LabConfig
-from orchestrator.secrets_resolver import role_secrets_path
+from orchestrator.secrets.resolver import role_secrets_path
+from orchestrator.secrets.vault_session import admin_client
 from orchestrator.validation import Environment
-from orchestrator.vault_session import admin_client
 from tests.faults.lab_ssh import run_client_during, ssh
 
 WRITER = Path(__file__).with_name("redis_writer.py")
@@ -61,6 +62,13 @@ def redis_cli(lab: LabConfig, host: str, password: str, args: str, sentinel: boo
     return ssh(lab, host, f"bash -c '{script}'", stdin=password + "\n")
 
 
+def sentinel_hosts() -> list[str]:
+    """The lab's Sentinels, from its inventory (one of them runs on a host without Redis)."""
+    hosts = load_inventory("lab").group_hosts("redis_sentinels")
+    assert hosts
+    return hosts
+
+
 def master_host(lab: LabConfig, ra: RedisAccess, via: str = "data-1") -> str:
     out = redis_cli(lab, via, ra.sentinel_password, f"SENTINEL get-master-addr-by-name {MASTER_NAME}", sentinel=True)
     address = out.split()[0]
@@ -76,7 +84,7 @@ def run_writer(
     fault_after: float = 3.0,
     wait: int = 0,
 ) -> WriterResult:
-    sentinels = [[h.address, 26379] for h in lab.hosts if h.name.startswith("data-")]
+    sentinels = [[lab.host(name).address, 26379] for name in sentinel_hosts()]
     cfg = {
         "sentinels": sentinels,
         "master": MASTER_NAME,

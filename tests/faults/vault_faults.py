@@ -10,8 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from orchestrator.secrets.vault_session import admin_client, ca_file, client_for, init_file, node_url, vault_nodes
 from orchestrator.validation import Environment
-from orchestrator.vault_session import admin_client, ca_file, client_for, init_file, node_url, vault_nodes
 
 HARDEN = str(Path(sys.executable).with_name("harden"))
 
@@ -81,7 +81,7 @@ def power_cycle(env: Environment, host: str, bound: float) -> tuple[str, list[st
     """Power cut of a lab host, power back on, unseal its node (as an operator would), then wait up
     to ``bound`` s for a healthy cluster. Returns the verdict, its reasons and the seconds waited."""
     from orchestrator.lab.config import load_lab_config
-    from orchestrator.vault_ops import wait_healthy
+    from orchestrator.roles.vault.ops import wait_healthy
     from tests.faults import pg_faults
 
     lab = load_lab_config("lab")

@@ -14,6 +14,7 @@ from orchestrator.lab.artifacts import gather
 from orchestrator.lab.config import LabConfig, load_lab_config
 from orchestrator.lab.manager import down, ssh_command, up
 from orchestrator.paths import REPO_ROOT
+from orchestrator.roles import with_requirements
 from orchestrator.runner import ansible_environment
 
 HARDEN = str(Path(sys.executable).with_name("harden"))
@@ -28,9 +29,9 @@ def _fault_leaves_shared_services_healthy(request: pytest.FixtureRequest) -> Ite
     yield
     if request.node.get_closest_marker("fault") is None:
         return
+    from orchestrator.roles.vault.ops import HEALTHY, wait_healthy
+    from orchestrator.secrets.vault_session import ca_file
     from orchestrator.validation import validate_environment
-    from orchestrator.vault_ops import HEALTHY, wait_healthy
-    from orchestrator.vault_session import ca_file
 
     env = validate_environment("lab")
     if "vault" not in env.settings.roles or ca_file(env) is None:
@@ -40,6 +41,12 @@ def _fault_leaves_shared_services_healthy(request: pytest.FixtureRequest) -> Ite
 
 
 IN_CI = os.environ.get("CI") == "true"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked lab_down run after every other test, whatever their file is called."""
+    last = [item for item in items if item.get_closest_marker("lab_down")]
+    items[:] = [item for item in items if item not in last] + last
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -80,6 +87,13 @@ def harden(*args: str, check: bool = False, input_text: str | None = None) -> su
     if check and proc.returncode != 0:
         raise AssertionError(f"harden {' '.join(args)} exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr}")
     return proc
+
+
+def apply_roles(*roles: str) -> subprocess.CompletedProcess[str]:
+    """Apply only these roles and the roles they require (a fixture never applies the others)."""
+    selected = with_requirements(*roles)
+    assert selected, roles
+    return harden("apply", "--env", "lab", *(arg for role in selected for arg in ("--role", role)))
 
 
 def harden_bin(name: str) -> str:

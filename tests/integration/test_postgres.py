@@ -11,19 +11,19 @@ import pytest
 
 from orchestrator.lab.config import LabConfig
 from orchestrator.paths import REPO_ROOT
-from orchestrator.pg_ops import leader, status
-from orchestrator.stored_secrets import read_stored_secret
+from orchestrator.roles.postgres_ha.ops import leader, status
+from orchestrator.secrets.stored import read_stored_secret
 from orchestrator.validation import Environment, validate_environment
 
 from ..faults import pg_faults as pf
-from .conftest import harden, lab_ssh
+from .conftest import apply_roles, harden, lab_ssh
 
 DATA = pf.DATA_HOSTS
 
 
 @pytest.fixture(scope="module")
 def pg_env(lab: LabConfig) -> Environment:
-    applied = harden("apply", "--env", "lab")  # baseline, pki, vault, then postgres_ha (and redis)
+    applied = apply_roles("postgres_ha")
     assert applied.returncode == 0, applied.stdout + applied.stderr
     env = validate_environment("lab")
     pf.settle(env)

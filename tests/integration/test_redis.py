@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -10,14 +11,14 @@ from orchestrator.lab.config import LabConfig
 from orchestrator.validation import Environment, validate_environment
 
 from ..faults import redis_faults as rf
-from .conftest import harden, lab_ssh
+from .conftest import apply_roles, harden, lab_ssh
 
 DATA = ("data-1", "data-2", "data-3")
 
 
 @pytest.fixture(scope="module")
 def redis_env(lab: LabConfig) -> Environment:
-    applied = harden("apply", "--env", "lab")  # baseline, pki, vault, then redis_sentinel
+    applied = apply_roles("redis_sentinel")
     assert applied.returncode == 0, applied.stdout + applied.stderr
     return validate_environment("lab")
 
@@ -36,7 +37,9 @@ def test_second_apply_changes_nothing(redis_env: Environment) -> None:
 def test_replication_and_quorum_are_healthy(lab: LabConfig, ra: rf.RedisAccess) -> None:
     master = rf.master_host(lab, ra)
     rf.wait_replicas(lab, ra, master, 2)
-    for host in DATA:
+    sentinels = rf.sentinel_hosts()
+    assert "ops-1" in sentinels  # the lab's Sentinel on a host that runs no Redis
+    for host in sentinels:
         ok = rf.redis_cli(lab, host, ra.sentinel_password, f"SENTINEL ckquorum {rf.MASTER_NAME}", sentinel=True)
         assert ok.startswith("OK"), ok
         assert rf.master_host(lab, ra, via=host) == master
@@ -57,16 +60,19 @@ def test_auth_is_required_and_least_privilege(lab: LabConfig, ra: rf.RedisAccess
     lines = [line for line in denied.splitlines() if line.strip()]
     assert "NOPERM" in lines[0] and "NOPERM" in lines[1] and "NOPERM" in lines[2], lines
     assert lines[3] == "OK"
-    for host in DATA:
+    for host in sorted({*DATA, *rf.sentinel_hosts()}):
         modes = lab_ssh(
             lab,
             host,
-            "stat -c '%n %a %U' /etc/redis/harden-*.conf /etc/redis/harden-users.acl "
-            "/var/lib/redis/redis.conf /var/lib/redis/sentinel.conf",
+            "stat -c '%n %a %U' $(ls -d /etc/redis/harden-* /var/lib/redis/redis.conf /var/lib/redis/sentinel.conf "
+            "2>/dev/null)",
         )
+        assert modes.strip(), host
         for line in modes.splitlines():
             _name, mode, _owner = line.split()
             assert int(mode, 8) & 0o007 == 0, line  # nothing for others
+        if host not in DATA:
+            continue
         acl = lab_ssh(lab, host, "cat /etc/redis/harden-users.acl")
         assert ra.user_password not in acl and ra.admin_password not in acl  # hashes only
 
@@ -129,7 +135,29 @@ def test_d_planned_failover_and_status_commands(lab: LabConfig, ra: rf.RedisAcce
     assert "master moved from" in moved.stdout
     after = rf.master_host(lab, ra)
     assert after != before
-    status = harden("redis", "status", "--env", "lab", check=True)
-    assert f"{lab.host(after).address}:6379" in status.stdout
-    assert "quorum check: OK" in status.stdout
+    status = harden("redis", "status", "--env", "lab", "--format", "json", check=True)
+    report = json.loads(status.stdout)
+    assert report["verdict"] == "healthy" and report["exit"] == 0, report
+    assert report["detail"]["master"] == f"{lab.host(after).address}:6379"
+    assert report["detail"]["ckquorum"].startswith("OK")
     rf.wait_replicas(lab, ra, after, 2)
+
+    # a stopped replica makes the status degraded (exit 3, with the reason), and healthy once back
+    replica = next(h for h in DATA if h != after)
+    lab_ssh(lab, replica, "systemctl stop redis-server")
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            degraded = harden("redis", "status", "--env", "lab")
+            if degraded.returncode == 3 or time.monotonic() > deadline:
+                break
+            time.sleep(1)
+        assert degraded.returncode == 3, degraded.stdout + degraded.stderr
+        assert "1 of 2 replicas online" in degraded.stdout
+    finally:
+        lab_ssh(lab, replica, "systemctl start redis-server")
+    rf.wait_replicas(lab, ra, after, 2)
+    deadline = time.monotonic() + 30
+    while harden("redis", "status", "--env", "lab").returncode != 0:
+        assert time.monotonic() < deadline, "redis status did not become healthy again"
+        time.sleep(1)

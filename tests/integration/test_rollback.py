@@ -9,30 +9,31 @@ import pytest
 
 from bench.lab_env import copy_lab_with
 from orchestrator.lab.config import LabConfig
+from orchestrator.roles import ROLES
+from orchestrator.secrets.vault_session import admin_client
 from orchestrator.validation import Environment, validate_environment
-from orchestrator.vault_session import admin_client
 
 from ..faults import redis_faults as rf
-from .conftest import harden, lab_ssh
+from .conftest import apply_roles, harden, lab_ssh
 
-OTHER_ROLES_FILES = {
-    "baseline": "/etc/redis/harden-* /etc/openbao/openbao.hcl /etc/harden-ca/ca.crt",
-    "redis_sentinel": "/etc/ssh/sshd_config.d/00-harden.conf /etc/systemd/journald.conf.d/50-harden.conf "
-    "/etc/openbao/openbao.hcl",
-    "vault": "/etc/redis/harden-* /etc/ssh/sshd_config.d/00-harden.conf",
-}
+
+def other_roles_files(role: str) -> str:
+    """The files every other role owns (their specs' managed_paths): a rollback must not change them."""
+    paths = [p for spec in ROLES.values() if spec.name != role for p in spec.managed_paths]
+    assert paths, role
+    return " ".join(paths)
 
 
 @pytest.fixture(scope="module")
 def env(lab: LabConfig) -> Environment:
-    applied = harden("apply", "--env", "lab")
+    applied = apply_roles("baseline", "pki", "vault", "redis_sentinel")  # the roles rolled back here
     assert applied.returncode == 0, applied.stdout + applied.stderr
     return validate_environment("lab")
 
 
 def checksums(lab: LabConfig, role: str) -> dict[str, str]:
     """sha256 of the other roles' files on every host (rollback of `role` must not touch them)."""
-    paths = OTHER_ROLES_FILES[role]
+    paths = other_roles_files(role)
     return {h.name: lab_ssh(lab, h.name, f"sha256sum {paths} 2>/dev/null || true") for h in lab.hosts}
 
 

@@ -17,16 +17,16 @@ import yaml
 from bench.lab_env import copy_lab_with
 from orchestrator.codegen import is_secret
 from orchestrator.lab.config import LabConfig
-from orchestrator.paths import RUNS_DIR, STATE_DIR
-from orchestrator.secrets_resolver import role_secrets_path
+from orchestrator.paths import REPO_STATE_DIR, RUNS_DIR
+from orchestrator.roles.vault.ops import HEALTHY
+from orchestrator.secrets.resolver import role_secrets_path
+from orchestrator.secrets.vault_session import admin_client, init_file
 from orchestrator.validation import Environment, validate_environment
-from orchestrator.vault_ops import HEALTHY
-from orchestrator.vault_session import admin_client, init_file
 from tests.faults.lab_ssh import ssh as lab_ssh_stdin
 
 from ..faults import vault_faults
 from ..faults.vault_faults import node_client
-from .conftest import VAULT_RECOVERY_BOUND, harden, harden_bin, lab_ssh
+from .conftest import VAULT_RECOVERY_BOUND, apply_roles, harden, harden_bin, lab_ssh
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "compose" / "platform.yml"
 
@@ -34,7 +34,7 @@ FIXTURE = Path(__file__).parent.parent / "fixtures" / "compose" / "platform.yml"
 @pytest.fixture(scope="module")
 def vault_env(lab: LabConfig) -> Environment:
     started = time.time()
-    applied = harden("apply", "--env", "lab", "--role", "baseline", "--role", "pki", "--role", "vault")
+    applied = apply_roles("vault")
     assert applied.returncode == 0, applied.stdout + applied.stderr
     env = validate_environment("lab")
     env.__dict__["_started"] = started
@@ -111,8 +111,9 @@ def test_no_app_approle_reads_a_role_secret(vault_env: Environment) -> None:
         assert admin is not None
         for role in roles:  # the role paths exist (applied earlier in the suite)
             kv = admin.secrets.kv.v2
-            assert kv.read_secret_version(path=role_secrets_path(role), mount_point="secret",
-                                          raise_on_deleted_version=True)["data"]["data"]
+            assert kv.read_secret_version(
+                path=role_secrets_path(role), mount_point="secret", raise_on_deleted_version=True
+            )["data"]["data"]
         creds = {
             s: (
                 admin.auth.approle.read_role_id(s)["data"]["role_id"],
@@ -233,7 +234,7 @@ def test_no_secret_leaks_into_runs_artifacts_output_or_host_logs(vault_env: Envi
     assert all(len(s) >= 8 for s in secrets)
     plan = harden("plan", "--env", "lab", "--format", "markdown")
     leaks = []
-    for path in STATE_DIR.rglob("*"):  # every run's job_events, command files, stdout, facts, revisions
+    for path in REPO_STATE_DIR.rglob("*"):  # every run's job_events, command files, stdout, facts, revisions
         if path.is_file() and path.stat().st_size < 50_000_000:
             blob = path.read_bytes()
             leaks += [f"{path}: {s[:4]}..." for s in secrets if s.encode() in blob]

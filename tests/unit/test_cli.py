@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +13,12 @@ from click.testing import CliRunner
 
 from orchestrator import __version__, commands, engine
 from orchestrator.cli import main
+from orchestrator.paths import INVENTORIES_DIR, RUNS_DIR
 from orchestrator.plan import TaskResult
+from orchestrator.roles import with_requirements
 from orchestrator.runner import RunResult
-from orchestrator.secret_channel import SecretChannel
+from orchestrator.secrets.channel import SecretChannel
+from orchestrator.validation import validate_environment
 
 
 def _walk(group: click.Group, path: list[str]) -> list[list[str]]:
@@ -163,3 +167,22 @@ def test_vault_unseal_without_vault_is_one_line() -> None:
     result = CliRunner().invoke(main, ["vault", "unseal", "--env", "staging"])
     assert result.exit_code == 1
     assert "staging runs no Vault" in result.output and "Traceback" not in result.output
+
+
+def test_a_role_whose_requirements_were_never_applied_is_refused(no_ansible: list[str], tmp_path: Path) -> None:
+    """Fresh hosts, `apply --role vault`: vault requires pki (and baseline), never applied in this
+    environment, so harden stops before any host is touched, with the command to run."""
+    env_dir = tmp_path / "never-applied"
+    shutil.copytree(INVENTORIES_DIR / "lab", env_dir)
+    result = CliRunner().invoke(main, ["apply", "--env", str(env_dir), "--role", "vault"])
+    assert result.exit_code == 1
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    order = " ".join(f"--role {r}" for r in with_requirements("vault"))
+    assert lines == [
+        f"error: --role vault requires baseline, which has never been applied successfully in never-applied: "
+        f"run `harden apply --env {env_dir} {order}` (no host was touched)"
+    ]
+    assert no_ansible == []
+    assert not [p for p in RUNS_DIR.glob("*-never-applied-*")]
+    # with its requirements in the selection, nothing is refused
+    commands.check_requirements(validate_environment(str(env_dir)), str(env_dir), tuple(with_requirements("vault")))

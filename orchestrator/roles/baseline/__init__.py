@@ -1,0 +1,13 @@
+"""Role `baseline`: what every host gets first."""
+
+from orchestrator.roles.baseline.model import BaselineVars
+from orchestrator.roles.spec import RoleSpec
+
+SPEC = RoleSpec(
+    name="baseline",
+    summary="Host baseline every node gets first (packages, journald, sshd)",
+    model=BaselineVars,
+    groups=("all",),
+    units=("ssh.service", "systemd-journald.service"),
+    managed_paths=("/etc/ssh/sshd_config.d/00-harden.conf", "/etc/systemd/journald.conf.d/50-harden.conf"),
+)

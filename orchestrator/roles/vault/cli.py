@@ -1,0 +1,71 @@
+"""`harden vault`: status and unseal."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from orchestrator.clikit import env_option, print_status, status_command
+from orchestrator.errors import HardenError
+
+
+@click.group()
+def group() -> None:
+    """Operate the environment's Vault (OpenBao): status and unseal.
+
+    \b
+    Examples:
+      harden vault status --env staging
+      harden vault unseal --env staging
+      harden vault unseal --env lab --keys-file ~/.harden/lab/vault-init.json
+    """
+
+
+def _report(env):  # type: ignore[no-untyped-def]
+    from orchestrator.roles.vault.ops import report
+
+    return report(env)
+
+
+status_command(
+    group,
+    "every node: initialised, sealed, active or standby, and what is wrong with it",
+    _report,
+    "Healthy: every node unsealed, one active node that every standby follows. Degraded: an active "
+    "node serves, but a node is sealed, unreachable or lost. Down: no active node.",
+)
+
+
+@group.command("unseal")
+@env_option
+@click.option(
+    "--keys-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="JSON with unseal_keys_b64 (as init writes it) or one key per line; else you are prompted.",
+)
+def unseal(env_name: str, keys_file: Path | None) -> None:
+    """Unseal the nodes that are sealed (after a restart) with operator-supplied keys.
+
+    \b
+    Examples:
+      harden vault unseal --env staging            # prompts for each key, hidden
+      harden vault unseal --env lab --keys-file ~/.harden/lab/vault-init.json
+    """
+    from orchestrator.roles.vault.ops import read_keys_file, report
+    from orchestrator.roles.vault.ops import unseal as unseal_nodes
+    from orchestrator.validation import validate_environment
+
+    env = validate_environment(env_name)
+    if "vault" not in env.settings.roles or not env.inventory.group_hosts("vault"):
+        raise HardenError(f"{env.name} runs no Vault: the vault role is not in its harden.yml, or group vault is empty")
+    if keys_file is not None:
+        keys = read_keys_file(keys_file)
+    else:
+        threshold = int(env.role_vars["vault"][env.inventory.group_hosts("vault")[0]].vault_key_threshold)  # type: ignore[attr-defined]
+        keys = [click.prompt(f"Unseal key {i + 1}/{threshold}", hide_input=True) for i in range(threshold)]
+    rows = unseal_nodes(env, keys)
+    still = [r.host for r in rows if r.sealed or r.error]
+    if still:
+        click.echo(f"still sealed or unreachable: {', '.join(still)}", err=True)
+    print_status(report(env), "text")

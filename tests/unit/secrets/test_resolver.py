@@ -1,0 +1,42 @@
+"""Where role secrets live, and how an environment from before the move is migrated."""
+
+from __future__ import annotations
+
+from orchestrator.models.base import GenerateSpec
+from orchestrator.secrets.kv import KvRef
+from orchestrator.secrets.resolver import Resolver, default_ref, legacy_ref
+
+
+class MemoryStore:
+    """KvStore's read / put_if_missing / remove_key over a dict (no Vault in unit tests)."""
+
+    def __init__(self, data: dict[tuple[str, str], dict[str, str]]) -> None:
+        self.data = data
+
+    def read(self, ref: KvRef) -> str | None:
+        return self.data.get((ref.mount, ref.path), {}).get(ref.key)
+
+    def put_if_missing(self, ref: KvRef, value: str) -> str:
+        return self.data.setdefault((ref.mount, ref.path), {}).setdefault(ref.key, value)
+
+    def remove_key(self, ref: KvRef) -> None:
+        self.data.get((ref.mount, ref.path), {}).pop(ref.key, None)
+
+
+def test_role_secrets_live_outside_every_service_path() -> None:
+    ref = default_ref("postgres_ha", "postgres_ha_superuser_password")
+    assert (ref.path, ref.key) == ("harden/roles/postgres_ha", "superuser_password")
+    assert legacy_ref(ref) == KvRef("secret", "postgres", "superuser_password")
+    assert legacy_ref(KvRef("secret", "orders", "jwt")) is None
+
+
+def test_apply_moves_a_legacy_secret_and_plan_only_reads_it() -> None:
+    store = MemoryStore({("secret", "postgres"): {"superuser_password": "old-value-0123456789", "app": "x"}})
+    ref = default_ref("postgres_ha", "postgres_ha_superuser_password")
+    planned = Resolver(store, check=True).value(ref, GenerateSpec())  # type: ignore[arg-type]
+    assert planned == "old-value-0123456789"
+    assert store.read(ref) is None  # plan changes nothing
+    applied = Resolver(store, check=False).value(ref, GenerateSpec())  # type: ignore[arg-type]
+    assert applied == "old-value-0123456789"  # the same password: nothing to rotate
+    assert store.read(ref) == "old-value-0123456789"
+    assert store.data[("secret", "postgres")] == {"app": "x"}  # the app's path keeps only its own
