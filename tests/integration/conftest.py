@@ -14,8 +14,9 @@ from orchestrator.lab.artifacts import gather
 from orchestrator.lab.config import LabConfig, load_lab_config
 from orchestrator.lab.manager import down, ssh_command, up
 from orchestrator.paths import REPO_ROOT
-from orchestrator.roles import with_requirements
+from orchestrator.roles import ROLES, with_requirements
 from orchestrator.runner import ansible_environment
+from orchestrator.validation import Environment
 
 HARDEN = str(Path(sys.executable).with_name("harden"))
 # After any single data host loses power and comes back (and is unsealed), Vault has one active
@@ -94,6 +95,23 @@ def apply_roles(*roles: str) -> subprocess.CompletedProcess[str]:
     selected = with_requirements(*roles)
     assert selected, roles
     return harden("apply", "--env", "lab", *(arg for role in selected for arg in ("--role", role)))
+
+
+def assert_units_have_limits(lab: LabConfig, env: Environment, role: str) -> None:
+    """Every unit the role's spec declares, wherever it runs, has the ServiceLimits drop-in from
+    roles/common: no core dumps, bounded tasks and open files."""
+    spec = ROLES[role]
+    checked: dict[str, int] = {unit: 0 for unit in spec.units}
+    for host in spec.hosts(env.inventory):
+        for unit in spec.units:
+            state = lab_ssh(lab, host, f"systemctl is-active {unit} || true").strip()
+            if state != "active":
+                continue
+            props = lab_ssh(lab, host, f"systemctl show {unit} -p LimitCORE -p TasksMax -p DropInPaths")
+            assert "LimitCORE=0" in props and "harden-limits.conf" in props, (host, unit, props)
+            assert "TasksMax=infinity" not in props, (host, unit, props)
+            checked[unit] += 1
+    assert any(checked.values()), checked  # haproxy, say, runs only when enabled
 
 
 def harden_bin(name: str) -> str:

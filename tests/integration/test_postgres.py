@@ -16,7 +16,7 @@ from orchestrator.secrets.stored import read_stored_secret
 from orchestrator.validation import Environment, validate_environment
 
 from ..faults import pg_faults as pf
-from .conftest import apply_roles, harden, lab_ssh
+from .conftest import apply_roles, assert_units_have_limits, harden, lab_ssh
 
 DATA = pf.DATA_HOSTS
 
@@ -42,6 +42,10 @@ def _on_app_side(lab: LabConfig, client: pf.FaultClient, body: str) -> str:
     return pf.ssh(
         lab, "ops-1", f"python3 -c {shlex.quote(script)}", stdin=json.dumps({"ca": client.ca, "pw": client.password})
     )
+
+
+def test_every_unit_has_its_resource_limits(lab: LabConfig, pg_env: Environment) -> None:
+    assert_units_have_limits(lab, pg_env, "postgres_ha")
 
 
 def test_second_apply_changes_nothing(pg_env: Environment) -> None:

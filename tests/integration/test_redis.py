@@ -11,7 +11,7 @@ from orchestrator.lab.config import LabConfig
 from orchestrator.validation import Environment, validate_environment
 
 from ..faults import redis_faults as rf
-from .conftest import apply_roles, harden, lab_ssh
+from .conftest import apply_roles, assert_units_have_limits, harden, lab_ssh
 
 DATA = ("data-1", "data-2", "data-3")
 
@@ -26,6 +26,11 @@ def redis_env(lab: LabConfig) -> Environment:
 @pytest.fixture(scope="module")
 def ra(redis_env: Environment) -> rf.RedisAccess:
     return rf.access(redis_env)
+
+
+def test_every_unit_has_its_resource_limits(lab: LabConfig, redis_env: Environment) -> None:
+    assert_units_have_limits(lab, redis_env, "redis_sentinel")  # the Sentinel on ops-1 too
+    assert_units_have_limits(lab, redis_env, "vault")
 
 
 def test_second_apply_changes_nothing(redis_env: Environment) -> None:
