@@ -8,6 +8,7 @@ same way (``--env``, ``--format text|json``; exit 0 healthy, 3 degraded, 1 down 
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -83,9 +84,12 @@ def print_status(report: StatusReport, fmt: str) -> None:
     sys.exit(report.exit_code)
 
 
-def status_command(group: click.Group, what: str, report: Callable[[Any], StatusReport], more_help: str = "") -> None:
-    """Add the common `status` verb to a role's CLI group."""
-
+def status_command(
+    group: click.Group, what: str, report: str | Callable[[Any], StatusReport], more_help: str = ""
+) -> None:
+    """Add the common `status` verb to a role's CLI group. ``report`` is a function of the
+    validated environment, or its dotted path ("orchestrator.roles.vault.ops:report"), imported
+    only when the command runs (the ops modules pull in clients that --help does not need)."""
     examples = "\b\nExamples:\n  harden ... status --env staging\n  harden ... status --env staging --format json"
 
     @group.command("status", help=f"Show {what}.\n\n{more_help}\n\n{STATUS_EPILOG}\n\n{examples}")
@@ -94,4 +98,9 @@ def status_command(group: click.Group, what: str, report: Callable[[Any], Status
     def _status(env_name: str, fmt: str) -> None:
         from orchestrator.validation import validate_environment
 
-        print_status(report(validate_environment(env_name)), fmt)
+        if isinstance(report, str):
+            module, _, name = report.partition(":")
+            func = getattr(importlib.import_module(module), name)
+        else:
+            func = report
+        print_status(func(validate_environment(env_name)), fmt)

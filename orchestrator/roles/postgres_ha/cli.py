@@ -18,16 +18,10 @@ def group() -> None:
     """
 
 
-def _report(env):  # type: ignore[no-untyped-def]
-    from orchestrator.roles.postgres_ha.ops import report
-
-    return report(env)
-
-
 status_command(
     group,
     "the members, their roles, replication lag, timeline and what is wrong with each",
-    _report,
+    "orchestrator.roles.postgres_ha.ops:report",
     "Degraded: a replica not streaming, on another timeline, lagging beyond the failover limit or "
     "missing; no synchronous standby in synchronous mode. Down: no leader, or no member answers.",
 )

@@ -18,16 +18,10 @@ def group() -> None:
     """
 
 
-def _report(env):  # type: ignore[no-untyped-def]
-    from orchestrator.roles.redis_sentinel.ops import report
-
-    return report(env)
-
-
 status_command(
     group,
     "the master, its replicas and the Sentinel quorum",
-    _report,
+    "orchestrator.roles.redis_sentinel.ops:report",
     "Degraded: fewer replicas online than the group's other hosts, fewer Sentinels than the group's "
     "hosts, or no quorum to fail over. Down: no Sentinel answers, or none knows a master.",
 )

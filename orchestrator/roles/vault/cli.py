@@ -22,16 +22,10 @@ def group() -> None:
     """
 
 
-def _report(env):  # type: ignore[no-untyped-def]
-    from orchestrator.roles.vault.ops import report
-
-    return report(env)
-
-
 status_command(
     group,
     "every node: initialised, sealed, active or standby, and what is wrong with it",
-    _report,
+    "orchestrator.roles.vault.ops:report",
     "Healthy: every node unsealed, one active node that every standby follows. Degraded: an active "
     "node serves, but a node is sealed, unreachable or lost. Down: no active node.",
 )
