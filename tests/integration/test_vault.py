@@ -101,6 +101,25 @@ def test_approle_reads_only_its_own_path(vault_env: Environment) -> None:
             kv.read_secret_version(path="postgres", mount_point="secret", raise_on_deleted_version=True)
 
 
+def test_login_renews_harden_own_credential_which_cannot_widen_its_rights(vault_env: Environment) -> None:
+    path = init_file("lab")
+    before = json.loads(path.read_text())["harden_approle"]
+    renewed = harden("vault", "login", "--env", "lab", check=True)
+    assert "valid 604800 s" in renewed.stdout  # vault_admin_secret_id_ttl's default: it expires
+    after = json.loads(path.read_text())["harden_approle"]
+    assert after["role_id"] == before["role_id"] and after["secret_id"] != before["secret_id"]
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    with node_client(vault_env, "data-1") as old, pytest.raises(hvac.exceptions.VaultError):
+        old.auth.approle.login(role_id=before["role_id"], secret_id=before["secret_id"])  # destroyed
+    with admin_client(vault_env) as admin:  # logs in with the new one
+        assert admin is not None
+        for name in ("harden-admin", "not-a-service"):  # its own policy, or one harden does not name
+            with pytest.raises(hvac.exceptions.Forbidden):
+                admin.sys.create_or_update_policy(name=name, policy='path "*" { capabilities = ["sudo"] }')
+        with pytest.raises(hvac.exceptions.Forbidden):
+            admin.auth.approle.create_or_update_approle("harden-admin", token_policies=["default", "root"])
+
+
 def test_no_app_approle_reads_a_role_secret(vault_env: Environment) -> None:
     """Every app's AppRole is refused on every role's own path (and its legacy service path holds none)."""
     model = next(iter(vault_env.role_vars["vault"].values()))

@@ -19,6 +19,7 @@ def group() -> None:
       harden vault status --env staging
       harden vault unseal --env staging
       harden vault unseal --env lab --keys-file ~/.harden/lab/vault-init.json
+      harden vault login --env staging
     """
 
 
@@ -63,3 +64,26 @@ def unseal(env_name: str, keys_file: Path | None) -> None:
     if still:
         click.echo(f"still sealed or unreachable: {', '.join(still)}", err=True)
     print_status(report(env), "text")
+
+
+@group.command("login")
+@env_option
+def login(env_name: str) -> None:
+    """Renew harden's own Vault credential before it expires (vault_admin_secret_id_ttl).
+
+    A new secret ID for the orchestrator's AppRole replaces the old one in the secret-zero file
+    (mode 0600), and the old one is destroyed. Once it has expired, log in with an operator's
+    token instead: VAULT_TOKEN=... harden vault login --env ENV. CI passes its credential in
+    HARDEN_VAULT_ROLE_ID and HARDEN_VAULT_SECRET_ID and needs no file.
+
+    \b
+    Examples:
+      harden vault login --env staging
+      VAULT_TOKEN=hvs.... harden vault login --env production
+    """
+    from orchestrator.roles.vault.ops import login as renew
+    from orchestrator.validation import validate_environment
+
+    path, ttl = renew(validate_environment(env_name))
+    days = f" ({ttl / 86400:.1f} days)" if ttl else " (never expires)"
+    click.echo(f"new credential in {path}, valid {ttl} s{days}; the old one is destroyed")

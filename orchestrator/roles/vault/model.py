@@ -48,6 +48,13 @@ class VaultVars(StrictModel):
         description="Consuming services; each gets a policy and an AppRole reading only its own path "
         "(default: the service of every role that declares one).",
     )
+    vault_admin_secret_id_ttl: int = Field(
+        604800,
+        ge=3600,
+        le=2592000,
+        description="TTL of the orchestrator's own AppRole secret ID, seconds; `harden vault login` renews it "
+        "(set at bootstrap: later changes need a root token).",
+    )
     vault_token_ttl: int = Field(3600, ge=60, le=86400, description="TTL of service tokens, seconds.")
     vault_secret_id_ttl: int = Field(
         2592000, ge=0, description="TTL of service AppRole secret IDs, seconds (0 never expires)."

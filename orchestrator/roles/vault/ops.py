@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from dataclasses import dataclass
@@ -10,7 +11,17 @@ from typing import Any
 
 from orchestrator.clikit import StatusReport
 from orchestrator.errors import HardenError
-from orchestrator.secrets.vault_session import VaultNode, ca_file, client_for, node_url, one_line, vault_nodes
+from orchestrator.secrets.commands import write_private
+from orchestrator.secrets.vault_session import (
+    VaultNode,
+    admin_client,
+    ca_file,
+    client_for,
+    init_file,
+    node_url,
+    one_line,
+    vault_nodes,
+)
 from orchestrator.validation import Environment
 
 HEALTHY, DEGRADED, DOWN = "healthy", "degraded", "down"
@@ -156,3 +167,33 @@ def report(env: Environment) -> StatusReport:
     ]
     columns = ("host", "initialized", "sealed", "mode", "unseal progress", "version", "problem")
     return StatusReport(f"{env.name}: Vault", columns, table, verdict, reasons)  # type: ignore[arg-type]
+
+
+ADMIN_APPROLE = "harden-admin"  # roles/vault/vars/main.yml: _vault_admin_policy
+
+
+def login(env: Environment) -> tuple[Path, int]:
+    """Renew the orchestrator's own credential: a new secret ID for its AppRole, written to the
+    secret-zero file (0600), and the old one destroyed. Logs in with the current secret ID, or
+    with an operator's token in VAULT_TOKEN when that one has expired. Returns (file, TTL s)."""
+    path = init_file(env.name)
+    if not path.is_file():
+        raise HardenError(
+            f"{path}: no secret-zero file on this controller: apply the vault role first, or give CI its "
+            "credential in HARDEN_VAULT_ROLE_ID and HARDEN_VAULT_SECRET_ID"
+        )
+    data = json.loads(path.read_text())
+    role = data.get("harden_approle") or {}
+    if not role.get("role_id"):
+        raise HardenError(f"{path}: holds no harden_approle: the vault role's bootstrap did not finish")
+    with admin_client(env) as client:
+        if client is None:
+            raise HardenError(f"{env.name}: no credential to log in with: set VAULT_TOKEN to an operator token")
+        new = client.auth.approle.generate_secret_id(role_name=ADMIN_APPROLE)["data"]
+        old = role.get("secret_id")
+        data["harden_approle"] = {"role_id": role["role_id"], "secret_id": new["secret_id"]}
+        write_private(path, json.dumps(data, indent=2) + "\n")
+        if old and old != new["secret_id"]:
+            with contextlib.suppress(Exception):  # already expired: nothing to destroy
+                client.auth.approle.destroy_secret_id(role_name=ADMIN_APPROLE, secret_id=old)
+    return path, int(new.get("secret_id_ttl") or 0)
