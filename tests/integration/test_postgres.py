@@ -256,6 +256,51 @@ def test_diverged_member_rejoins_by_rewind(lab: LabConfig, pg_env: Environment) 
     print(f"divergence: {victim} rewound and streaming {time.monotonic() - started:.1f} s after Patroni started")
 
 
+PENDING = "/var/lib/harden/postgres_ha/patroni.restart-pending"
+SABOTAGE = "/etc/systemd/system/patroni.service.d/zz-test-fault.conf"
+
+
+def _patroni_pid(lab: LabConfig, host: str) -> str:
+    return lab_ssh(lab, host, "systemctl show patroni -p MainPID --value").strip()
+
+
+@pytest.mark.fault
+def test_a_member_failing_mid_restart_stops_the_rolling_restart(lab: LabConfig, pg_env: Environment) -> None:
+    """A rolling restart stops at the first member that fails: nothing after it restarts, the
+    leader keeps serving, the restart stays pending on the members it did not reach, and the
+    next apply finishes it (issue 12, item 14)."""
+    pf.settle(pg_env)
+    lead = pf.current_leader(pg_env)
+    first, second = [h for h in DATA if h != lead]  # the role restarts replicas in inventory order, then the leader
+    pids = {h: _patroni_pid(lab, h) for h in DATA}
+    for host in DATA:  # drift in every member's unit: the apply rewrites it, which takes a rolling restart
+        lab_ssh(lab, host, "echo '# drift' >> /etc/systemd/system/patroni.service")
+    lab_ssh(
+        lab,
+        first,
+        f"mkdir -p {SABOTAGE.rsplit('/', 1)[0]} && printf '[Service]\\nExecStartPre=/bin/false\\n' "
+        f"> {SABOTAGE} && systemctl daemon-reload",
+    )
+    try:
+        failed = harden("apply", "--env", "lab", "--role", "postgres_ha")
+        assert failed.returncode == 1, failed.stdout + failed.stderr
+        assert f"Restart Patroni and PostgreSQL on {first}" in failed.stdout, failed.stdout
+        for host in (second, lead):
+            assert _patroni_pid(lab, host) == pids[host], f"{host} restarted after {first} had failed"
+            assert lab_ssh(lab, host, f"test -f {PENDING} && echo pending").strip() == "pending", host
+        assert pf.current_leader(pg_env) == lead
+    finally:
+        lab_ssh(lab, first, f"rm -f {SABOTAGE} && systemctl daemon-reload")
+    healed = harden("apply", "--env", "lab", "--role", "postgres_ha")
+    assert healed.returncode == 0, healed.stdout + healed.stderr
+    for host in (second, lead):  # the remembered restarts were done
+        assert _patroni_pid(lab, host) != pids[host], host
+        assert lab_ssh(lab, host, f"test -f {PENDING} || echo done").strip() == "done", host
+    pf.settle(pg_env)
+    plan = harden("plan", "--env", "lab", "--role", "postgres_ha", "--format", "json")
+    assert plan.returncode == 0 and json.loads(plan.stdout)["changes"] == 0, plan.stdout
+
+
 def test_rollback_restores_cluster_settings(lab: LabConfig, pg_env: Environment, tmp_path) -> None:  # type: ignore[no-untyped-def]
     from bench.lab_env import apply_lab_with
 
