@@ -16,6 +16,7 @@ import tempfile
 from pathlib import Path
 
 from bench.lab_env import apply_lab_with
+from orchestrator.roles.vault.model import OPENBAO
 from orchestrator.secrets.vault_session import init_file
 from orchestrator.validation import Environment, validate_environment
 from tests.faults.vault_faults import kill_active_and_time_write
@@ -49,7 +50,7 @@ def main() -> None:
         apply_setting(1, Path(tmp))  # leave the lab at harden's default
     base = statistics.median(results[SETTINGS[0][0]])
     lines = [
-        "# Vault (OpenBao 2.7.2) failover in the lab",
+        f"# Vault (OpenBao {OPENBAO.version}) failover in the lab",
         "",
         f"Produced by `python -m bench.vault_failover --runs {args.runs}`: 3-node raft cluster with TLS, "
         "kill -9 of the active node, time until a KV write through a surviving node succeeds. "

