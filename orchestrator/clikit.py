@@ -72,7 +72,8 @@ class StatusReport:
         return json.dumps(doc, indent=2, default=str)
 
 
-def print_status(report: StatusReport, fmt: str) -> None:
+def print_status(report: StatusReport, fmt: str, exit_code: int | None = None) -> None:
+    """Print the report and exit with its code (or ``exit_code``, for a verb that only shows it)."""
     if fmt == "json":
         click.echo(report.as_json())
     else:
@@ -81,7 +82,7 @@ def print_status(report: StatusReport, fmt: str) -> None:
             table.add_row(*row)
         Console().print(table)
         click.echo(report.verdict + (": " + "; ".join(report.reasons) if report.reasons else ""))
-    sys.exit(report.exit_code)
+    sys.exit(report.exit_code if exit_code is None else exit_code)
 
 
 def status_command(

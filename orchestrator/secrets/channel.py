@@ -7,12 +7,15 @@ a lookup template, and the lookup plugin reads the value from this memfd through
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 from types import TracebackType
 from typing import Any
 
 ANY_HOST = "*"
+MEMFD_NAME = "harden-secrets"  # the lookup plugin checks /proc/<pid>/fd/<n> still names it
+HIGH_FD = 512
 
 
 class SecretChannel:
@@ -56,8 +59,19 @@ class SecretChannel:
         return {"HARDEN_SECRETS": f"/proc/{os.getpid()}/fd/{self._fd}"}
 
     def __enter__(self) -> SecretChannel:
-        self._fd = os.memfd_create("harden-secrets", os.MFD_CLOEXEC)
-        os.write(self._fd, json.dumps(self._values).encode())
+        fd = os.memfd_create(MEMFD_NAME, os.MFD_CLOEXEC)
+        # Ansible reads it back by number, /proc/<pid>/fd/<n>, while other code in this process
+        # opens and closes files: keep it far above the numbers those reuse, so that a stray close
+        # elsewhere cannot hand its number to another file (the lookup checks it reads the memfd).
+        try:
+            self._fd = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, HIGH_FD)
+            os.close(fd)
+        except OSError:  # a soft open-files limit below HIGH_FD
+            self._fd = fd
+        data = json.dumps(self._values).encode()
+        written = 0
+        while written < len(data):
+            written += os.write(self._fd, data[written:])
         return self
 
     def __exit__(

@@ -42,6 +42,9 @@ class LookupModule(LookupBase):
         data: dict[str, dict[str, Any]] = {}
         if path:
             try:
+                target = os.readlink(path)
+                if not target.startswith("/memfd:harden-secrets"):  # the number now names another file
+                    raise AnsibleError(f"harden_secret: {path} is no longer the orchestrator's secret channel")
                 with open(path, encoding="utf-8") as fh:
                     data = json.load(fh)
             except OSError as exc:

@@ -63,7 +63,8 @@ def unseal(env_name: str, keys_file: Path | None) -> None:
     still = [r.host for r in rows if r.sealed or r.error]
     if still:
         click.echo(f"still sealed or unreachable: {', '.join(still)}", err=True)
-    print_status(report(env), "text")
+    # exit 0 once every node is unsealed (what this verb does); the status after it is shown as is
+    print_status(report(env), "text", exit_code=1 if still else 0)
 
 
 @group.command("login")
