@@ -273,12 +273,8 @@ def test_a_member_failing_mid_restart_stops_the_rolling_restart(lab: LabConfig, 
     pids = {h: _patroni_pid(lab, h) for h in DATA}
     for host in DATA:  # drift in every member's unit: the apply rewrites it, which takes a rolling restart
         lab_ssh(lab, host, "echo '# drift' >> /etc/systemd/system/patroni.service")
-    lab_ssh(
-        lab,
-        first,
-        f"mkdir -p {SABOTAGE.rsplit('/', 1)[0]} && printf '[Service]\\nExecStartPre=/bin/false\\n' "
-        f"> {SABOTAGE} && systemctl daemon-reload",
-    )
+    sabotage = f"printf '[Service]\\nExecStartPre=/bin/false\\n' > {SABOTAGE} && systemctl daemon-reload"
+    lab_ssh(lab, first, f"mkdir -p {SABOTAGE.rsplit('/', 1)[0]} && {sabotage}")
     try:
         failed = harden("apply", "--env", "lab", "--role", "postgres_ha")
         assert failed.returncode == 1, failed.stdout + failed.stderr
