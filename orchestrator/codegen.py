@@ -204,8 +204,8 @@ def meta_main(spec: RoleSpec) -> str:
 
 
 def playbook(spec: RoleSpec) -> str:
-    play: dict[str, Any] = {"name": spec.play_name or spec.summary, "hosts": spec.host_pattern, "become": True}
-    lines = ["---", HEADER.rstrip(), f"- name: {play['name']}", f"  hosts: {spec.host_pattern}", "  become: true"]
+    name = spec.play_name or spec.summary
+    lines = ["---", HEADER.rstrip(), f"- name: {name}", f"  hosts: {spec.host_pattern}", "  become: true"]
     if spec.cluster:
         lines += [
             "  # a cluster: the first member that fails stops the play on every member (rolling changes never",
