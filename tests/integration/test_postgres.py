@@ -280,8 +280,9 @@ def test_a_member_failing_mid_restart_stops_the_rolling_restart(lab: LabConfig, 
     try:
         failed = harden("apply", "--env", "lab", "--role", "postgres_ha")
         assert failed.returncode == 1, failed.stdout + failed.stderr
-        broken = [h for h in replicas if f"Restart Patroni and PostgreSQL on {h}" in failed.stdout]
-        assert len(broken) == 1, failed.stdout  # the first failure stopped the play
+        said = " ".join((failed.stdout + failed.stderr).split())  # the console wraps long lines
+        broken = [h for h in replicas if f"Restart Patroni and PostgreSQL on {h}" in said]
+        assert len(broken) == 1, said  # the first failure stopped the play
         untouched = [h for h in DATA if h not in broken]
         assert lead in untouched
         for host in untouched:
@@ -296,31 +297,7 @@ def test_a_member_failing_mid_restart_stops_the_rolling_restart(lab: LabConfig, 
     for host in untouched:  # the remembered restarts were done
         assert _patroni_pid(lab, host) != pids[host], host
         assert lab_ssh(lab, host, f"test -f {PENDING} || echo done").strip() == "done", host
-    pf.settle(pg_env)  # the rollback test's 0-change plan, next, covers convergence
-
-
-def test_rollback_restores_cluster_settings(lab: LabConfig, pg_env: Environment, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from bench.lab_env import apply_lab_with
-
-    def dcs_value() -> int:
-        out = lab_ssh(
-            lab,
-            "data-1",
-            'python3 -c "import json,ssl,urllib.request as u;'
-            "c=ssl.create_default_context(cafile='/etc/patroni/tls/ca.crt');"
-            "print(json.load(u.urlopen('https://10.77.0.11:8008/config',context=c))['maximum_lag_on_failover'])\"",
-        )
-        return int(out)
-
-    before = dcs_value()
-    apply_lab_with(tmp_path, "postgres", "postgres_ha_maximum_lag_on_failover: 4194304", "--role", "postgres_ha")
-    assert dcs_value() == 4194304
-    rolled = harden("rollback", "--env", "lab", "--role", "postgres_ha", "--yes")
-    assert rolled.returncode == 0, rolled.stdout + rolled.stderr
-    assert dcs_value() == before
-    plan = harden("plan", "--env", "lab", "--role", "postgres_ha", "--format", "json")
-    assert plan.returncode == 0 and json.loads(plan.stdout)["changes"] == 0, plan.stdout
-    pf.settle(pg_env)
+    pf.settle(pg_env)  # the haproxy test's 0-change plan after its rollback covers convergence
 
 
 def _stored_passwords(env: Environment) -> list[str]:
@@ -370,12 +347,31 @@ def test_new_standby_joins_by_inventory(lab: LabConfig, pg_env: Environment, tmp
     assert "ops-1" not in {m.name for m in pf.settle(pg_env)}
 
 
-def test_optional_haproxy_routes_to_the_leader(lab: LabConfig, pg_env: Environment, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    """postgres_ha_haproxy_enabled: port 5000 on any member reaches the leader, 5001 a replica."""
+def _dcs_max_lag(lab: LabConfig) -> int:
+    out = lab_ssh(
+        lab,
+        "data-1",
+        'python3 -c "import json,ssl,urllib.request as u;'
+        "c=ssl.create_default_context(cafile='/etc/patroni/tls/ca.crt');"
+        "print(json.load(u.urlopen('https://10.77.0.11:8008/config',context=c))['maximum_lag_on_failover'])\"",
+    )
+    return int(out)
+
+
+def test_optional_haproxy_routes_to_the_leader_and_rollback_undoes_it(  # type: ignore[no-untyped-def]
+    lab: LabConfig, pg_env: Environment, tmp_path
+) -> None:
+    """postgres_ha_haproxy_enabled: port 5000 on any member reaches the leader, 5001 a replica.
+    The same revision also changes a cluster-wide (DCS) setting; `harden rollback` then stops the
+    proxy, puts the setting back and leaves nothing for a plan to change."""
     from bench.lab_env import apply_lab_with
 
     client = pf.prepare(lab, pg_env, "haproxy_check")
-    apply_lab_with(tmp_path, "postgres", "postgres_ha_haproxy_enabled: true", "--role", "postgres_ha")
+    before = _dcs_max_lag(lab)
+    assert before != 4194304
+    changed = "postgres_ha_haproxy_enabled: true\npostgres_ha_maximum_lag_on_failover: 4194304"
+    apply_lab_with(tmp_path, "postgres", changed, "--role", "postgres_ha")
+    assert _dcs_max_lag(lab) == 4194304
     body = (
         "out = []\n"
         "for port in (5000, 5001):\n"
@@ -415,3 +411,7 @@ def test_optional_haproxy_routes_to_the_leader(lab: LabConfig, pg_env: Environme
     rolled = harden("rollback", "--env", "lab", "--role", "postgres_ha", "--yes")
     assert rolled.returncode == 0, rolled.stdout + rolled.stderr
     assert lab_ssh(lab, "data-1", "systemctl is-active haproxy", check=False).strip() != "active"
+    assert _dcs_max_lag(lab) == before
+    plan = harden("plan", "--env", "lab", "--role", "postgres_ha", "--format", "json")
+    assert plan.returncode == 0 and json.loads(plan.stdout)["changes"] == 0, plan.stdout
+    pf.settle(pg_env)
