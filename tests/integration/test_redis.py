@@ -166,3 +166,47 @@ def test_d_planned_failover_and_status_commands(lab: LabConfig, ra: rf.RedisAcce
     while harden("redis", "status", "--env", "lab").returncode != 0:
         assert time.monotonic() < deadline, "redis status did not become healthy again"
         time.sleep(1)
+
+
+REDIS_PENDING = "/var/lib/harden/redis_sentinel/restart-pending"
+REDIS_SABOTAGE = "/etc/systemd/system/redis-server.service.d/zz-test-fault.conf"
+
+
+def _redis_pid(lab: LabConfig, host: str) -> str:
+    return lab_ssh(lab, host, "systemctl show redis-server -p MainPID --value").strip()
+
+
+@pytest.mark.fault
+def test_e_a_member_failing_mid_restart_stops_the_rolling_restart(lab: LabConfig, ra: rf.RedisAccess) -> None:
+    """The rolling restart stops at the first member that fails: nothing after it restarts, the
+    master keeps its role, the restart stays pending where it was not done, and the next apply
+    finishes it (issue 12, item 14)."""
+    master = rf.master_host(lab, ra)
+    rf.wait_replicas(lab, ra, master, 2)
+    first, second = [h for h in DATA if h != master]  # replicas in inventory order, the master last
+    pids = {h: _redis_pid(lab, h) for h in DATA}
+    for host in DATA:  # drift in a restart-only file: the apply rewrites it, which takes a rolling restart
+        lab_ssh(lab, host, "echo '# drift' >> /etc/redis/harden-static.conf")
+    lab_ssh(
+        lab, first, f"printf '[Service]\\nExecStartPre=/bin/false\\n' > {REDIS_SABOTAGE} && systemctl daemon-reload"
+    )
+    try:
+        failed = harden("apply", "--env", "lab", "--role", "redis_sentinel")
+        assert failed.returncode == 1, failed.stdout + failed.stderr
+        assert f"Restart Redis on {first}" in failed.stdout, failed.stdout
+        for host in (second, master):
+            assert _redis_pid(lab, host) == pids[host], f"{host} restarted after {first} had failed"
+            assert lab_ssh(lab, host, f"test -f {REDIS_PENDING} && echo pending").strip() == "pending", host
+        assert rf.master_host(lab, ra) == master
+    finally:
+        lab_ssh(lab, first, f"rm -f {REDIS_SABOTAGE} && systemctl daemon-reload")
+    healed = harden("apply", "--env", "lab", "--role", "redis_sentinel")
+    assert healed.returncode == 0, healed.stdout + healed.stderr
+    for host in DATA:
+        assert lab_ssh(lab, host, f"test -f {REDIS_PENDING} || echo done").strip() == "done", host
+    for host in (second, master):  # the remembered restarts were done
+        assert _redis_pid(lab, host) != pids[host], host
+    new_master = rf.master_host(lab, ra)
+    rf.wait_replicas(lab, ra, new_master, 2)
+    plan = harden("plan", "--env", "lab", "--role", "redis_sentinel", "--format", "json")
+    assert plan.returncode == 0 and json.loads(plan.stdout)["changes"] == 0, plan.stdout
