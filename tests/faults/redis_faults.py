@@ -55,10 +55,15 @@ def access(env: Environment) -> RedisAccess:
     return RedisAccess(data["sentinel_password"], data["admin_password"], data[f"users_{SERVICE_USER}_password"])
 
 
+# the role's CA on every Redis and Sentinel host (the lab runs TLS, the role's default)
+TLS_CA = "/etc/redis/tls/ca.crt"
+CLI = f"redis-cli --tls --cacert {TLS_CA}"
+
+
 def redis_cli(lab: LabConfig, host: str, password: str, args: str, sentinel: bool = False) -> str:
     """redis-cli on a data host; the password goes through the environment of the remote shell."""
     port, user = ("26379", "") if sentinel else ("6379", "--user admin ")
-    script = f"read -r REDISCLI_AUTH; export REDISCLI_AUTH; redis-cli -p {port} {user}--no-auth-warning {args}"
+    script = f"read -r REDISCLI_AUTH; export REDISCLI_AUTH; {CLI} -p {port} {user}--no-auth-warning {args}"
     return ssh(lab, host, f"bash -c '{script}'", stdin=password + "\n")
 
 
@@ -94,6 +99,7 @@ def run_writer(
         "seconds": seconds,
         "prefix": prefix,
         "wait": wait,
+        "tls_ca": TLS_CA,
     }
     data = run_client_during(lab, WRITER, cfg, seconds, fault, fault_after)
     return WriterResult(data["acked"], data["errors"], data["outages"])

@@ -4,7 +4,8 @@ Writes key <prefix>:<n> = n through a Sentinel-discovered master and records eve
 acknowledged, and when writes stopped and resumed. Secrets come on stdin, never on argv.
 
 stdin: JSON {"sentinels": [[host, port], ...], "master": name, "user": u, "password": p,
-             "sentinel_password": sp, "seconds": s, "prefix": key prefix, "wait": replicas}
+             "sentinel_password": sp, "seconds": s, "prefix": key prefix, "wait": replicas,
+             "tls_ca": CA file on this host}
 With "wait" > 0 a write counts as acknowledged only once WAIT reports that many replicas have it
 (how a service that must not lose writes across a failover uses Redis).
 stdout: JSON {"acked": [n...], "errors": [[t, msg]...], "outages": [[start, end]...]}
@@ -19,13 +20,16 @@ from redis.sentinel import Sentinel
 
 def main() -> None:
     cfg = json.load(sys.stdin)
+    # TLS to the Sentinels and to the master they name: the CA verifies both, and each certificate
+    # must carry the address dialled
+    tls = {"ssl": True, "ssl_ca_certs": cfg["tls_ca"], "ssl_cert_reqs": "required", "ssl_check_hostname": True}
     sentinel = Sentinel(
         [tuple(s) for s in cfg["sentinels"]],
         socket_timeout=0.5,
-        sentinel_kwargs={"password": cfg["sentinel_password"], "socket_timeout": 0.5},
+        sentinel_kwargs={"password": cfg["sentinel_password"], "socket_timeout": 0.5, **tls},
     )
     master = sentinel.master_for(
-        cfg["master"], username=cfg["user"], password=cfg["password"], socket_timeout=0.5, retry_on_timeout=False
+        cfg["master"], username=cfg["user"], password=cfg["password"], socket_timeout=0.5, retry_on_timeout=False, **tls
     )
     acked, errors, outages = [], [], []
     down_since = None

@@ -52,9 +52,9 @@ def test_replication_and_quorum_are_healthy(lab: LabConfig, ra: rf.RedisAccess) 
 
 def test_auth_is_required_and_least_privilege(lab: LabConfig, ra: rf.RedisAccess) -> None:
     master = rf.master_host(lab, ra)
-    anonymous = lab_ssh(lab, master, "redis-cli -p 6379 PING 2>&1 || true")
+    anonymous = lab_ssh(lab, master, f"{rf.CLI} -p 6379 PING 2>&1 || true")
     assert "NOAUTH" in anonymous or "WRONGPASS" in anonymous or "Authentication required" in anonymous
-    cli = "redis-cli -p 6379 --user orders --no-auth-warning"
+    cli = f"{rf.CLI} -p 6379 --user orders --no-auth-warning"
     denied = rf.ssh(
         lab,
         master,
@@ -80,6 +80,46 @@ def test_auth_is_required_and_least_privilege(lab: LabConfig, ra: rf.RedisAccess
             continue
         acl = lab_ssh(lab, host, "cat /etc/redis/harden-users.acl")
         assert ra.user_password not in acl and ra.admin_password not in acl  # hashes only
+
+
+def test_only_tls_is_served_and_members_verify_each_other(lab: LabConfig, ra: rf.RedisAccess) -> None:
+    """Redis and Sentinel answer TLS only, with a certificate from the lab's CA that names the
+    address; a client showing a certificate from another CA is refused; replication and the
+    Sentinels' links run over TLS."""
+    checked = 0
+    for host in sorted({*DATA, *rf.sentinel_hosts()}):
+        address = lab.host(host).address
+        ports = [6379] * (host in DATA) + [26379] * (host in rf.sentinel_hosts())
+        for port in ports:
+            plain = lab_ssh(lab, host, f"redis-cli -h {address} -p {port} PING 2>&1 || true")
+            assert "PONG" not in plain and "NOAUTH" not in plain, (host, port, plain)
+            verified = lab_ssh(
+                lab,
+                host,
+                f"openssl s_client -connect {address}:{port} -CAfile {rf.TLS_CA} -verify_return_error "
+                f"-verify_ip {address} </dev/null 2>&1 | grep -E 'Verify return code|Protocol' || true",
+            )
+            assert "Verify return code: 0 (ok)" in verified, (host, port, verified)
+            checked += 1
+    assert checked == 6, checked  # 3 Redis, 3 Sentinels
+    master = rf.master_host(lab, ra)
+    stranger = lab_ssh(
+        lab,
+        master,
+        "cd /tmp && openssl req -x509 -newkey rsa:2048 -nodes -keyout stranger.key -out stranger.crt -days 1 "
+        "-subj /CN=stranger 2>/dev/null && "
+        f"{rf.CLI} --cert stranger.crt --key stranger.key -p 6379 PING 2>&1; rm -f stranger.key stranger.crt",
+        check=False,
+    )
+    assert "PONG" not in stranger and "NOAUTH" not in stranger, stranger
+    for host in DATA:
+        settings = rf.redis_cli(lab, host, ra.admin_password, "CONFIG GET tls-replication port tls-port")
+        assert dict(zip(settings.split()[::2], settings.split()[1::2], strict=True)) == {
+            "tls-replication": "yes",
+            "port": "0",
+            "tls-port": "6379",
+        }, settings
+    rf.wait_replicas(lab, ra, master, 2)  # replicas stream from the master over TLS (there is no other port)
 
 
 @pytest.mark.fault

@@ -433,3 +433,13 @@ def test_unseal_keys_are_pgp_encrypted_unless_plaintext_is_chosen(tmp_path: Path
     protected = make_env(tmp_path / "p", settings=PROTECTED)  # the plaintext opt-in of VAULT_DEFAULTS
     message = "a protected environment keeps its unseal keys PGP-encrypted"
     assert issues_of(protected) == [("group_vars/vault.yml", "vault_unseal_keys_plaintext", message)]
+
+
+def test_redis_tls_is_on_by_default_and_stays_on_when_protected(tmp_path: Path) -> None:
+    env = validate_environment(str(make_env(tmp_path)))
+    assert all(m.redis_sentinel_tls_enabled for m in env.role_vars["redis_sentinel"].values())
+    off = {"redis": {"redis_sentinel_tls_enabled": False}, "vault": VAULT_PROTECTED}
+    message = "a protected environment keeps TLS on (passwords and data would cross the network in clear)"
+    protected = make_env(tmp_path / "p", group_vars=off, settings=PROTECTED)
+    assert issues_of(protected) == [("group_vars/redis.yml", "redis_sentinel_tls_enabled", message)]
+    assert validate_environment(str(make_env(tmp_path / "open", group_vars={"redis": off["redis"]})))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, model_validator
 
 from orchestrator.models.base import Port, Secret, StrictModel, cross_field_error, generated_secret
 from orchestrator.models.limits import ServiceLimits, limits
@@ -48,7 +48,9 @@ class RedisSentinelVars(StrictModel):
         "the last of the lines CONFIG REWRITE writes.",
     )
     redis_sentinel_tls_enabled: bool = Field(
-        False, description="TLS for Redis: not implemented yet, so true is refused (ACL auth is on)."
+        True,
+        description="TLS only, replication and Sentinel links included; certificates from pki. Not off when "
+        "protected; a running cluster is not switched.",
     )
     redis_sentinel_server_limits: ServiceLimits = Field(
         default_factory=lambda: limits(None, tasks_max=256, nofile=10032),
@@ -65,9 +67,12 @@ class RedisSentinelVars(StrictModel):
     redis_sentinel_sentinel_password: Secret = generated_secret()
 
     @model_validator(mode="after")
-    def _users_unique(self) -> RedisSentinelVars:
-        if self.redis_sentinel_tls_enabled:
-            raise cross_field_error("redis_sentinel_tls_enabled", "TLS for Redis is not implemented yet; remove it")
+    def _consistent(self, info: ValidationInfo) -> RedisSentinelVars:
+        if not self.redis_sentinel_tls_enabled and (info.context or {}).get("protected"):
+            raise cross_field_error(
+                "redis_sentinel_tls_enabled",
+                "a protected environment keeps TLS on (passwords and data would cross the network in clear)",
+            )
         names = [u.name for u in self.redis_sentinel_users]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:

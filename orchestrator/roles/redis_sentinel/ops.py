@@ -9,6 +9,7 @@ from typing import Any
 from orchestrator.clikit import StatusReport, Verdict
 from orchestrator.errors import HardenError
 from orchestrator.secrets.stored import read_stored_secret
+from orchestrator.secrets.vault_session import ca_file
 from orchestrator.tunnel import reach, ssh_prefix
 from orchestrator.validation import Environment
 
@@ -34,12 +35,27 @@ def _sentinel_password(env: Environment, model: Any) -> str:
     return read_stored_secret(env, "redis_sentinel", model, "redis_sentinel_sentinel_password")
 
 
+def _tls(env: Environment, model: Any) -> dict[str, Any]:
+    """redis-py's TLS arguments: the pki CA, and the certificate must name the address dialled
+    (through the SSH tunnel that is 127.0.0.1, which every member's certificate carries)."""
+    if not model.redis_sentinel_tls_enabled:
+        return {}
+    ca = ca_file(env)
+    if ca is None:
+        raise HardenError(f"no CA certificate for {env.name} yet: apply the pki and vault roles first")
+    return {"ssl": True, "ssl_ca_certs": str(ca), "ssl_cert_reqs": "required", "ssl_check_hostname": True}
+
+
 def _ask(env: Environment, host: str, port: int, password: str, *command: str) -> Any:
     import redis
 
+    model, _ = _settings(env)
+    tls = _tls(env, model)
     address, ssh = ssh_prefix(env, host)
     with reach(env, ssh, address, port) as (local_host, local_port):
-        conn = redis.Redis(host=local_host, port=local_port, password=password, socket_timeout=5, decode_responses=True)
+        conn = redis.Redis(
+            host=local_host, port=local_port, password=password, socket_timeout=5, decode_responses=True, **tls
+        )
         return conn.execute_command(*command)  # type: ignore[no-untyped-call]
 
 

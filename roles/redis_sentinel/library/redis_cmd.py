@@ -23,6 +23,13 @@ options:
   user:
     description: ACL user (Redis); omitted for Sentinel's requirepass.
     type: str
+  tls_dir:
+    description:
+      - Directory with ca.crt, redis.crt and redis.key (the role's, from pki). The connection is
+        then TLS: the server's certificate must come from that CA and name the address dialled,
+        and this node shows its own certificate. Empty for a plaintext server.
+    type: str
+    default: ""
   password:
     description: Password.
     type: str
@@ -62,7 +69,7 @@ rc:
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.harden_resp import Resp
+from ansible.module_utils.harden_resp import Resp, tls_files
 
 
 def render(reply: Any) -> list[str]:
@@ -81,13 +88,14 @@ def main() -> None:
             "port": {"type": "int", "required": True},
             "user": {"type": "str"},
             "password": {"type": "str", "required": True, "no_log": True},
+            "tls_dir": {"type": "str", "default": ""},
             "command": {"type": "list", "elements": "str", "required": True},
         },
         supports_check_mode=False,
     )
     p = module.params
     try:
-        conn = Resp(p["port"], p["host"])
+        conn = Resp(p["port"], p["host"], **tls_files(p["tls_dir"]))
         conn.call(*(["AUTH", p["user"], p["password"]] if p["user"] else ["AUTH", p["password"]]))
         lines = render(conn.call(*p["command"]))
     except (OSError, RuntimeError, ConnectionError) as exc:

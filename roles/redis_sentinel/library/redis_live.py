@@ -20,6 +20,13 @@ options:
   user:
     description: ACL user to authenticate as (Redis); omitted for Sentinel's requirepass.
     type: str
+  tls_dir:
+    description:
+      - Directory with ca.crt, redis.crt and redis.key (the role's, from pki). The connection is
+        then TLS: the server's certificate must come from that CA and name the address dialled,
+        and this node shows its own certificate. Empty for a plaintext server.
+    type: str
+    default: ""
   password:
     description: Password.
     type: str
@@ -69,7 +76,7 @@ changed_settings:
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.harden_resp import Resp
+from ansible.module_utils.harden_resp import Resp, tls_files
 
 
 def _pairs(items: list[Any]) -> dict[str, str]:
@@ -82,6 +89,7 @@ def main() -> None:
             "port": {"type": "int", "required": True},
             "user": {"type": "str"},
             "password": {"type": "str", "required": True, "no_log": True},
+            "tls_dir": {"type": "str", "default": ""},
             "mode": {"type": "str", "choices": ["server", "sentinel"], "default": "server"},
             "master_name": {"type": "str"},
             "settings": {"type": "dict", "required": True},
@@ -93,7 +101,7 @@ def main() -> None:
     p = module.params
 
     def connect() -> Resp:
-        conn = Resp(p["port"])
+        conn = Resp(p["port"], "127.0.0.1", **tls_files(p["tls_dir"]))
         conn.call(*(["AUTH", p["user"], p["password"]] if p["user"] else ["AUTH", p["password"]]))
         return conn
 

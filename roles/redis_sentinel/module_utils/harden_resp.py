@@ -4,14 +4,40 @@ parameters (no_log), never on a command line or in a process environment."""
 from __future__ import annotations
 
 import socket
+import ssl
 from typing import Any
 
 
-class Resp:
-    """A minimal RESP2 client: enough for AUTH, CONFIG, ACL and SENTINEL."""
+def tls_files(tls_dir: str) -> dict[str, str]:
+    """The role's TLS files in tls_dir (ca.crt, redis.crt, redis.key); none for plaintext."""
+    if not tls_dir:
+        return {}
+    return {"tls_ca": f"{tls_dir}/ca.crt", "tls_cert": f"{tls_dir}/redis.crt", "tls_key": f"{tls_dir}/redis.key"}
 
-    def __init__(self, port: int, host: str = "127.0.0.1") -> None:
-        self.sock = socket.create_connection((host, port), timeout=10)
+
+class Resp:
+    """A minimal RESP2 client: enough for AUTH, CONFIG, ACL and SENTINEL.
+
+    With tls_ca (a CA file) it speaks TLS and verifies the server's certificate and its name (the
+    address it dials: the role's certificates carry every member's address and 127.0.0.1). With
+    tls_cert and tls_key it shows that certificate too, as members do to each other.
+    """
+
+    def __init__(
+        self, port: int, host: str = "127.0.0.1", tls_ca: str = "", tls_cert: str = "", tls_key: str = ""
+    ) -> None:
+        sock = socket.create_connection((host, port), timeout=10)
+        if tls_ca:
+            context = ssl.create_default_context(cafile=tls_ca)
+            context.minimum_version = ssl.TLSVersion.TLSv1_2
+            if tls_cert:
+                context.load_cert_chain(tls_cert, tls_key or None)
+            try:
+                sock = context.wrap_socket(sock, server_hostname=host)
+            except (OSError, ssl.SSLError):
+                sock.close()
+                raise
+        self.sock = sock
         self.buf = b""
 
     def call(self, *args: str) -> Any:

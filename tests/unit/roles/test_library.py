@@ -94,6 +94,83 @@ def test_redis_cmd_renders_like_redis_cli() -> None:
     assert REDIS_CMD.render("line1\r\nline2") == ["line1", "line2"]
 
 
+def _issue(tmp: Path, name: str, ca: tuple[Any, Any] | None, ip: str) -> tuple[Any, Any]:
+    """A key and certificate for `ip` (self-signed CA when ca is None), written as tmp/name.{crt,key}."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    issuer_cert, issuer_key = ca if ca else (None, key)
+    now = datetime.datetime.now(datetime.UTC)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer_cert.subject if issuer_cert else subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=ca is None, path_length=None), critical=True)
+    )
+    if ca:
+        builder = builder.add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(ip))]), critical=False
+        )
+    cert = builder.sign(issuer_key, hashes.SHA256())
+    (tmp / f"{name}.crt").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (tmp / f"{name}.key").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return cert, key
+
+
+def _tls_pong_server(tmp: Path, name: str) -> int:
+    """A one-connection TLS server on 127.0.0.1 answering +PONG; returns its port."""
+    import ssl
+    import threading
+
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(tmp / f"{name}.crt", tmp / f"{name}.key")
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        with listener:
+            conn, _ = listener.accept()
+            try:
+                with context.wrap_socket(conn, server_side=True) as tls:
+                    tls.recv(100)
+                    tls.sendall(b"+PONG\r\n")
+            except (OSError, ssl.SSLError):
+                pass  # the client refused our certificate
+
+    threading.Thread(target=serve, daemon=True).start()
+    return int(listener.getsockname()[1])
+
+
+def test_resp_over_tls_verifies_the_ca_and_the_address(tmp_path: Path) -> None:
+    ca = _issue(tmp_path, "ca", None, "")
+    _issue(tmp_path, "right", ca, "127.0.0.1")
+    _issue(tmp_path, "elsewhere", ca, "10.77.0.99")
+    other_ca = _issue(tmp_path, "other-ca", None, "")
+    _issue(tmp_path, "stranger", other_ca, "127.0.0.1")
+    files = RESP.tls_files(str(tmp_path))
+    assert set(files) == {"tls_ca", "tls_cert", "tls_key"} and RESP.tls_files("") == {}
+    ca_file = str(tmp_path / "ca.crt")
+    assert RESP.Resp(_tls_pong_server(tmp_path, "right"), tls_ca=ca_file).call("PING") == "PONG"
+    for name in ("elsewhere", "stranger"):  # a certificate for another address, one from another CA
+        port = _tls_pong_server(tmp_path, name)
+        with pytest.raises(OSError, match="CERTIFICATE_VERIFY_FAILED"):
+            RESP.Resp(port, tls_ca=ca_file)
+
+
 # --- vault: vault_config converges mounts, auth methods, policies and AppRoles, nothing more ---
 
 
