@@ -90,11 +90,25 @@ def harden(*args: str, check: bool = False, input_text: str | None = None) -> su
     return proc
 
 
-def apply_roles(*roles: str) -> subprocess.CompletedProcess[str]:
-    """Apply only these roles and the roles they require (a fixture never applies the others)."""
-    selected = with_requirements(*roles)
-    assert selected, roles
-    return harden("apply", "--env", "lab", *(arg for role in selected for arg in ("--role", role)))
+# Roles a fixture applied successfully in this session. A required role is applied once per
+# session; every test leaves the roles it breaks healthy again (fault tests restore what they
+# broke, and the Vault check above fails the test that does not).
+_APPLIED: set[str] = set()
+
+
+def apply_roles(*roles: str, only_missing: bool = False) -> subprocess.CompletedProcess[str]:
+    """Apply these roles and the roles they require that no fixture applied yet in this session
+    (a fixture never applies the others). With only_missing, the named roles too are applied only
+    if no fixture did yet (a module that needs them converged but does not test their apply)."""
+    wanted = set(roles)
+    selected = [r for r in with_requirements(*roles) if (r in wanted and not only_missing) or r not in _APPLIED]
+    assert roles
+    if not selected:
+        return subprocess.CompletedProcess(["harden", "apply"], 0, "all applied earlier in this session\n", "")
+    applied = harden("apply", "--env", "lab", *(arg for role in selected for arg in ("--role", role)))
+    if applied.returncode == 0:
+        _APPLIED.update(selected)
+    return applied
 
 
 def assert_units_have_limits(lab: LabConfig, env: Environment, role: str) -> None:

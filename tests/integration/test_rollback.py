@@ -26,7 +26,8 @@ def other_roles_files(role: str) -> str:
 
 @pytest.fixture(scope="module")
 def env(lab: LabConfig) -> Environment:
-    applied = apply_roles("baseline", "pki", "vault", "redis_sentinel")  # the roles rolled back here
+    # the roles rolled back here: converged, their latest revision a successful apply
+    applied = apply_roles("baseline", "pki", "vault", "redis_sentinel", only_missing=True)
     assert applied.returncode == 0, applied.stdout + applied.stderr
     return validate_environment("lab")
 
@@ -38,8 +39,12 @@ def checksums(lab: LabConfig, role: str) -> dict[str, str]:
 
 
 def three_revisions(role: str, tmp_path: Path, line: str, group: str) -> Path:
-    """Revision 1 from the lab as it is, revision 2 from a copy with one setting changed."""
-    harden("apply", "--env", "lab", "--role", role, check=True)
+    """Revision 1 is the module fixture's apply of the lab as it is (each test rolls back only its
+    own role, so it is still that role's latest revision); revision 2 comes from a copy with one
+    setting changed."""
+    latest = harden("history", "--env", "lab", "--role", role, check=True).stdout
+    rows = [line for line in latest.splitlines() if role in line and ("apply" in line or "rollback" in line)]
+    assert rows and "apply" in rows[-1] and "success" in rows[-1], latest
     changed = copy_lab_with(tmp_path, group, line)
     harden("apply", "--env", str(changed), "--role", role, check=True)
     return changed

@@ -240,29 +240,58 @@ print(json.dumps([i for i, s in enumerate(secrets) if s.encode() in blob]))
 """
 
 
-def test_no_secret_leaks_into_runs_artifacts_output_or_host_logs(vault_env: Environment, lab: LabConfig) -> None:
+PS_SAMPLER = "nohup sh -c 'while :; do ps -eo args; sleep 0.1; done' > /run/harden-ps-samples 2>&1 & echo $!"
+
+
+def _apply_sampling_ps(lab: LabConfig) -> tuple[subprocess.CompletedProcess[str], dict[str, str]]:
+    """Apply the roles with secrets while ps is sampled every 0.1 s on every host and the controller."""
+    hosts = [h.name for h in lab.hosts]
+    samplers = {h: lab_ssh(lab, h, PS_SAMPLER).strip() for h in hosts}
+    local: list[str] = []
+    argv = [harden_bin("harden"), "apply", "--env", "lab", "--role", "postgres_ha", "--role", "redis_sentinel"]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    while proc.poll() is None:
+        local.append(subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout)
+        time.sleep(0.1)
+    stdout, stderr = proc.communicate()
+    samples = {"controller": "\n".join(local)}
+    for host, pid in samplers.items():
+        samples[host] = lab_ssh(lab, host, f"kill {pid}; cat /run/harden-ps-samples; rm -f /run/harden-ps-samples")
+    return subprocess.CompletedProcess(argv, proc.returncode, stdout, stderr), samples
+
+
+def test_no_secret_on_a_command_line_in_output_runs_or_host_logs(vault_env: Environment, lab: LabConfig) -> None:
+    """One apply of the roles with secrets, sampled with ps on every host and on the controller; then
+    its output, every run's job_events, command files, stdout, facts and revisions under .harden
+    (plans included: their text, markdown and json are rendered from those events), and every
+    host's journal and /var/log are searched for every secret."""
+    applied, samples = _apply_sampling_ps(lab)
+    assert applied.returncode == 0, applied.stdout + applied.stderr
     data = json.loads(init_file("lab").read_text())
     by_role = _every_role_secret(vault_env)
     # the lab runs postgres_ha and redis_sentinel: every one of their secrets is looked for
     assert {"postgres_ha", "redis_sentinel"} <= set(by_role), by_role.keys()
     counts = {role: len(values) for role, values in by_role.items()}
     assert counts["postgres_ha"] >= 6 and counts["redis_sentinel"] >= 4, counts
+    role_secrets = [s for values in by_role.values() for s in values]
     secrets = [*data["unseal_keys_b64"], *data["unseal_keys_hex"], data["harden_approle"]["secret_id"]]
     secrets += ["pg-Inline-Pa55word", "orders-Jwt-Signing-Key", "sk_test_payments_inline"]
-    secrets += [value for values in by_role.values() for value in values]
+    secrets += role_secrets
     assert all(len(s) >= 8 for s in secrets)
-    plan = harden("plan", "--env", "lab", "--format", "markdown")
-    leaks = []
+    assert all(len(text) > 1000 for text in samples.values()), {h: len(t) for h, t in samples.items()}
+    leaks = [f"ps on {where}: {s[:4]}..." for where, text in samples.items() for s in role_secrets if s in text]
+    for text in (applied.stdout, applied.stderr):
+        leaks += [f"apply output: {s[:4]}..." for s in secrets if s in text]
+    scanned = 0
     for path in REPO_STATE_DIR.rglob("*"):  # every run's job_events, command files, stdout, facts, revisions
         if path.is_file() and path.stat().st_size < 50_000_000:
             blob = path.read_bytes()
+            scanned += 1
             leaks += [f"{path}: {s[:4]}..." for s in secrets if s.encode() in blob]
-    for text in (plan.stdout, plan.stderr):
-        leaks += [f"plan output: {s[:4]}..." for s in secrets if s in text]
+    assert scanned > 100, scanned
     for host in ("data-1", "data-2", "data-3", "ops-1"):
         # no copies of role files (earlier versions tarred /etc/patroni, secrets.env included)
         assert lab_ssh(lab, host, "ls -A /var/lib/harden/backups 2>/dev/null || true").strip() == ""
-        role_secrets = [s for values in by_role.values() for s in values]
         out = lab_ssh_stdin(lab, host, "python3 -c " + shlex.quote(LAB_LOG_SCAN), json.dumps(role_secrets))
         leaks += [f"{host} journal or /var/log: {role_secrets[i][:4]}..." for i in json.loads(out)]
     assert leaks == []
@@ -273,35 +302,6 @@ def test_no_secret_leaks_into_runs_artifacts_output_or_host_logs(vault_env: Envi
         argv = json.loads(command.read_text())["command"]
         for extravars in [json.loads(a) for a in argv if a.startswith("{")]:
             assert extravars["vault_admin_token"].startswith("{{ query('harden_secret'")
-
-
-PS_SAMPLER = "nohup sh -c 'while :; do ps -eo args; sleep 0.1; done' > /run/harden-ps-samples 2>&1 & echo $!"
-
-
-def test_no_secret_on_a_command_line_during_an_apply(vault_env: Environment, lab: LabConfig) -> None:
-    """ps, sampled on every host and on the controller while the roles with secrets apply."""
-    secrets = [s for values in _every_role_secret(vault_env).values() for s in values]
-    assert len(secrets) >= 10
-    hosts = [h.name for h in lab.hosts]
-    samplers = {h: lab_ssh(lab, h, PS_SAMPLER).strip() for h in hosts}
-    local: list[str] = []
-    proc = subprocess.Popen(
-        [harden_bin("harden"), "apply", "--env", "lab", "--role", "postgres_ha", "--role", "redis_sentinel"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    while proc.poll() is None:
-        local.append(subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout)
-        time.sleep(0.1)
-    output = proc.stdout.read() if proc.stdout else ""
-    assert proc.returncode == 0, output
-    samples = {"controller": "\n".join(local)}
-    for host, pid in samplers.items():
-        samples[host] = lab_ssh(lab, host, f"kill {pid}; cat /run/harden-ps-samples; rm -f /run/harden-ps-samples")
-    assert all(len(text) > 1000 for text in samples.values()), {h: len(t) for h, t in samples.items()}
-    found = [f"{where}: {s[:4]}..." for where, text in samples.items() for s in secrets if s in text]
-    assert found == []
 
 
 def test_revisions_can_live_in_vault_for_teams(vault_env: Environment, tmp_path: Path) -> None:
