@@ -14,13 +14,13 @@ from orchestrator.lab.artifacts import gather
 from orchestrator.lab.config import LabConfig, load_lab_config
 from orchestrator.lab.manager import down, ssh_command, up
 from orchestrator.paths import REPO_ROOT
-from orchestrator.roles import ROLES, with_requirements
+from orchestrator.roles import ROLES, dependency_order, with_requirements
 from orchestrator.runner import ansible_environment
 from orchestrator.validation import Environment
 
 HARDEN = str(Path(sys.executable).with_name("harden"))
 # After any single data host loses power and comes back (and is unsealed), Vault has one active
-# node that every standby follows within this bound (tests/integration/test_vault.py measures it).
+# node that every standby follows within this bound (tests/integration/roles/vault/ measures it).
 VAULT_RECOVERY_BOUND = 60.0
 
 
@@ -44,10 +44,31 @@ def _fault_leaves_shared_services_healthy(request: pytest.FixtureRequest) -> Ite
 IN_CI = os.environ.get("CI") == "true"
 
 
+INTEGRATION_DIR = Path(__file__).parent
+
+
+def _rank(item: pytest.Item, order: list[str]) -> tuple[int, int]:
+    """lab/ first; then roles/<role>/ in the roles' dependency order (baseline's plan on
+    never-configured hosts comes first of all applies); then the modules that span roles
+    (revisions/, secrets/); tests marked lab_down last, whatever their file is called."""
+    if item.get_closest_marker("lab_down"):
+        return (3, 0)
+    parts = Path(str(item.fspath)).relative_to(INTEGRATION_DIR).parts
+    if parts[0] == "lab":
+        return (0, 0)
+    if parts[0] == "roles":
+        if parts[1] not in order:
+            raise pytest.UsageError(f"tests/integration/roles/{parts[1]}: no role of that name is discovered")
+        return (1, order.index(parts[1]))
+    return (2, 0)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Tests marked lab_down run after every other test, whatever their file is called."""
-    last = [item for item in items if item.get_closest_marker("lab_down")]
-    items[:] = [item for item in items if item not in last] + last
+    """Order the lab tests by _rank; within a rank, as collected (sorted() is stable)."""
+    order = [spec.name for spec in dependency_order(list(ROLES.values()))]
+    integration = [item for item in items if INTEGRATION_DIR in Path(str(item.fspath)).parents]
+    others = [item for item in items if item not in integration]
+    items[:] = others + sorted(integration, key=lambda item: _rank(item, order))
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -8,8 +8,7 @@ from pathlib import Path
 
 from orchestrator.lab.config import LabConfig
 from orchestrator.validation import validate_environment
-
-from .conftest import harden, lab_ssh
+from tests.integration.conftest import harden, lab_ssh
 
 
 def test_plan_of_every_role_on_never_configured_hosts(lab: LabConfig) -> None:

@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 
 from orchestrator.lab.config import LabConfig
-
-from .conftest import harden
+from tests.integration.conftest import harden
 
 
 @pytest.mark.lab_down

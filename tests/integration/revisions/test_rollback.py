@@ -12,9 +12,8 @@ from orchestrator.lab.config import LabConfig
 from orchestrator.roles import ROLES
 from orchestrator.secrets.vault_session import admin_client
 from orchestrator.validation import Environment, validate_environment
-
-from ..faults import redis_faults as rf
-from .conftest import apply_roles, harden, lab_ssh
+from tests.faults import redis_faults as rf
+from tests.integration.conftest import apply_roles, harden, lab_ssh
 
 
 def other_roles_files(role: str) -> str:

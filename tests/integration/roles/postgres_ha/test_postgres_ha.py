@@ -14,9 +14,8 @@ from orchestrator.paths import REPO_ROOT
 from orchestrator.roles.postgres_ha.ops import leader, status
 from orchestrator.secrets.stored import read_stored_secret
 from orchestrator.validation import Environment, validate_environment
-
-from ..faults import pg_faults as pf
-from .conftest import apply_roles, assert_units_have_limits, harden, lab_ssh
+from tests.faults import pg_faults as pf
+from tests.integration.conftest import apply_roles, assert_units_have_limits, harden, lab_ssh
 
 DATA = pf.DATA_HOSTS
 

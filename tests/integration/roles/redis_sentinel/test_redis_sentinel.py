@@ -9,9 +9,8 @@ import pytest
 
 from orchestrator.lab.config import LabConfig
 from orchestrator.validation import Environment, validate_environment
-
-from ..faults import redis_faults as rf
-from .conftest import apply_roles, assert_units_have_limits, harden, lab_ssh
+from tests.faults import redis_faults as rf
+from tests.integration.conftest import apply_roles, assert_units_have_limits, harden, lab_ssh
 
 DATA = ("data-1", "data-2", "data-3")
 

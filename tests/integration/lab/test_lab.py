@@ -8,8 +8,7 @@ import time
 import uuid
 
 from orchestrator.lab.config import LabConfig
-
-from .conftest import ansible_env, harden, harden_bin, lab_ssh
+from tests.integration.conftest import ansible_env, harden, harden_bin, lab_ssh
 
 
 def test_every_host_runs_systemd_and_reports_running(lab: LabConfig) -> None:
