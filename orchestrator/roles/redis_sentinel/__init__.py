@@ -31,7 +31,7 @@ def _topology(inv: Inventory, values: Mapping[str, Any]) -> list[TopologyIssue]:
 
 SPEC = RoleSpec(
     name="redis_sentinel",
-    summary="Redis 7 with Sentinel failover, ACL auth and write safety, idempotent across failovers",
+    summary="Redis 7 with Sentinel failover, TLS only, ACL auth and write safety, idempotent across failovers",
     model=RedisSentinelVars,
     groups=("redis", "redis_sentinels"),
     requires=("baseline", "pki", "vault"),
