@@ -65,6 +65,7 @@ bench: setup
 	$(BIN)/python -m bench.lab_bench
 	$(BIN)/python -m bench.vault_failover
 	$(BIN)/python -m bench.redis_failover
+	$(BIN)/python -m bench.postgres_stall
 	$(BIN)/python -m bench.postgres_failover
 
 clean:

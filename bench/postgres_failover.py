@@ -1,14 +1,6 @@
-"""PostgreSQL failover in the lab, side by side.
-
-Part 1, the leader stall (fault d): every process of the leader's Patroni unit frozen for 25 s
-under write load, then resumed. harden's Patroni (4.x, from the wheelhouse) against Debian 12's
-Patroni 3.0.2 (`postgres_ha_patroni_source: debian`), each on a freshly built lab with the same
-role settings. Recorded: the gap the client saw, acknowledged writes missing on ANY member, how
-many leaders and timelines remain, and the seconds from SIGCONT until every member streams again
-on the leader's timeline (or "never" within the bound).
-
-Part 2, crashes (faults a to c) with harden's Patroni: harden's timings against Patroni's
-defaults. Recorded: the gap, writes lost on any member, and that the old leader rejoins.
+"""PostgreSQL failover in the lab, side by side: crashes (faults a to c) with harden's Patroni,
+harden's timings against Patroni's defaults. Recorded: the gap, writes lost on any member, and
+that the old leader rejoins. The leader stall (fault d) has its own bench: bench/postgres_stall.py.
 
 A psycopg2 client on ops-1 writes one row per transaction through
 `host=a,b,c target_session_attrs=read-write`; a write that hangs is abandoned after 1 s by
@@ -40,10 +32,6 @@ from tests.faults import pg_faults as pf
 
 OUT = Path(__file__).with_name("postgres_failover.md")
 BASE_ROLES = with_requirements("postgres_ha")
-PATRONIS = [
-    (f"harden: Patroni {PATRONI_VERSION} (wheelhouse)", "wheelhouse"),
-    ("Debian 12: Patroni 3.0.2 (package)", "debian"),
-]
 TIMINGS = [
     ("harden default: ttl 20, loop_wait 1, retry_timeout 3", (20, 1, 3)),
     ("Patroni default: ttl 30, loop_wait 10, retry_timeout 10", (30, 10, 10)),
@@ -142,18 +130,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
-    stall: dict[str, list[Run]] = {}
     crashes: dict[tuple[str, str], list[Run]] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for label, source in reversed(PATRONIS):  # Debian's first; the lab ends on harden's
-            stall[label] = []
-            for i in range(args.runs):
-                # Debian's Patroni may not heal after a stall: each of its runs starts on a fresh lab
-                if i == 0 or source == "debian":
-                    fresh_lab(Path(tmp), f"postgres_ha_patroni_source: {source}")
-                stall[label].append(
-                    one_run("stall", f"bench_stall_{source}_{i}", streaming_state=source == "wheelhouse")
-                )
+        fresh_lab(Path(tmp), "")
         for label, (ttl, loop_wait, retry) in reversed(TIMINGS):
             apply_lab(
                 Path(tmp),
@@ -164,38 +143,15 @@ def main() -> None:
                     one_run(fault_name, f"bench_{fault_name}_{ttl}_{i}", streaming_state=True) for i in range(args.runs)
                 ]
     lines = [
-        "# PostgreSQL failover in the lab",
+        "# PostgreSQL failover in the lab: crashes",
         "",
         f"Produced by `python -m bench.postgres_failover --runs {args.runs}` (`make bench`): PostgreSQL 15 and "
-        "etcd 3.4 from Debian 12, 3 data nodes, synchronous_mode on, the role's other defaults. A psycopg2 "
-        "client on ops-1 writes one row per transaction through `host=a,b,c target_session_attrs=read-write`; "
-        "a write that hangs is abandoned after 1 s by cutting its socket. Gap: from the last acknowledged write "
-        "before the fault to the first one after it. Lost: acknowledged writes missing on the leader afterwards; "
-        "the stall table also gives the most missing on any one member (the integration tests check every member).",
-        "",
-        "## Leader stall (d): SIGSTOP of the leader's Patroni unit for 25 s, then SIGCONT",
-        "",
-        "Each Patroni on a freshly built lab, one after the other in the same session. Healed: seconds from "
-        f'SIGCONT until every member streams on the leader\'s timeline ("never": not within '
-        f"{pf.STALL_HEAL_BOUND:.0f} s).",
-        "",
-        "| Patroni | gap, median (s) | runs (s) | acked writes lost (leader) | most missing on one member "
-        "| leaders after | timelines after | healed, median (s) | healed, runs (s) |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
-    ]
-    for label, _ in PATRONIS:
-        runs = stall[label]
-        gaps = [r.gap for r in runs if r.gap is not None]
-        healed = [r.healed for r in runs if r.healed is not None]
-        lines.append(
-            f"| {label} | {_median(gaps)} | {_runs([r.gap for r in runs])} | {sum(r.lost for r in runs)} of "
-            f"{sum(r.acked for r in runs)} | {', '.join(str(r.lost_any) for r in runs)} | "
-            f"{', '.join(str(r.leaders) for r in runs)} | "
-            f"{', '.join(str(r.timelines) for r in runs)} | {_median(healed)} | {_runs([r.healed for r in runs])} |"
-        )
-    lines += [
-        "",
-        f"## Crashes (a to c), Patroni {PATRONI_VERSION}: harden's timings and Patroni's defaults",
+        f"etcd 3.4 from Debian 12, Patroni {PATRONI_VERSION} from the role's wheelhouse, 3 data nodes, "
+        "synchronous_mode on, the role's other defaults. A psycopg2 client on ops-1 writes one row per "
+        "transaction through `host=a,b,c target_session_attrs=read-write`; a write that hangs is abandoned "
+        "after 1 s by cutting its socket. Gap: from the last acknowledged write before the fault to the first "
+        "one after it. Lost: acknowledged writes missing on the leader afterwards (the integration tests check "
+        "every member). The leader stall is in [postgres_stall.md](postgres_stall.md).",
         "",
         "| fault | setting | gap, median (s) | ratio to harden | runs (s) | acked writes lost |",
         "| --- | --- | --- | --- | --- | --- |",
