@@ -1,4 +1,5 @@
-"""No secret of any role in a process list, harden's output, its run artifacts, or a host's logs.
+"""Role secrets stay with harden: no app AppRole reads them, and no secret of any role shows in a
+process list, harden's output, its run artifacts, or a host's logs.
 
 Cross-role (the secrets family, orchestrator/secrets/): it applies the roles that hold secrets,
 so it runs after the role modules (see the ordering hook in tests/integration/conftest.py).
@@ -11,6 +12,7 @@ import shlex
 import subprocess
 import time
 
+import hvac.exceptions
 import pytest
 
 from orchestrator.codegen import is_secret
@@ -20,6 +22,7 @@ from orchestrator.secrets.resolver import role_secrets_path
 from orchestrator.secrets.vault_session import admin_client, init_file
 from orchestrator.validation import Environment, validate_environment
 from tests.faults.lab_ssh import ssh as lab_ssh_stdin
+from tests.faults.vault_faults import node_client
 from tests.integration.conftest import apply_roles, harden_bin, lab_ssh
 
 
@@ -29,6 +32,39 @@ def secrets_env(lab: LabConfig) -> Environment:
     applied = apply_roles("postgres_ha", "redis_sentinel", only_missing=True)
     assert applied.returncode == 0, applied.stdout + applied.stderr
     return validate_environment("lab")
+
+
+def test_no_app_approle_reads_a_role_secret(secrets_env: Environment) -> None:
+    """Every app's AppRole is refused on every role's own path (and its legacy service path holds none)."""
+    model = next(iter(secrets_env.role_vars["vault"].values()))
+    services = list(model.vault_services)  # type: ignore[attr-defined]
+    roles = [r for r in ("postgres_ha", "redis_sentinel") if r in secrets_env.settings.roles]
+    assert services and roles
+    with admin_client(secrets_env) as admin:
+        assert admin is not None
+        for role in roles:  # the role paths exist (the fixture applied the roles)
+            kv = admin.secrets.kv.v2
+            assert kv.read_secret_version(
+                path=role_secrets_path(role), mount_point="secret", raise_on_deleted_version=True
+            )["data"]["data"]
+        creds = {
+            s: (
+                admin.auth.approle.read_role_id(s)["data"]["role_id"],
+                admin.auth.approle.generate_secret_id(s)["data"]["secret_id"],
+            )
+            for s in services
+        }
+    for service, (role_id, secret_id) in creds.items():
+        with node_client(secrets_env, "data-1") as app:
+            app.auth.approle.login(role_id=role_id, secret_id=secret_id)
+            for role in roles:
+                with pytest.raises(hvac.exceptions.Forbidden):
+                    app.secrets.kv.v2.read_secret_version(
+                        path=role_secrets_path(role), mount_point="secret", raise_on_deleted_version=True
+                    )
+                with pytest.raises(hvac.exceptions.Forbidden):
+                    app.secrets.kv.v2.list_secrets(path="harden", mount_point="secret")
+            print(f"{service}: refused on {', '.join(role_secrets_path(r) for r in roles)}")
 
 
 def _every_role_secret(env: Environment) -> dict[str, list[str]]:

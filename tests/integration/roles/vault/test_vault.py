@@ -12,10 +12,8 @@ import hvac.exceptions
 import pytest
 import yaml
 
-from bench.lab_env import copy_lab_with
 from orchestrator.lab.config import LabConfig
 from orchestrator.roles.vault.ops import HEALTHY
-from orchestrator.secrets.resolver import role_secrets_path
 from orchestrator.secrets.vault_session import admin_client, init_file
 from orchestrator.validation import Environment, validate_environment
 from tests.faults import vault_faults
@@ -111,39 +109,6 @@ def test_login_renews_harden_own_credential_which_cannot_widen_its_rights(vault_
             admin.auth.approle.create_or_update_approle("harden-admin", token_policies=["default", "root"])
 
 
-def test_no_app_approle_reads_a_role_secret(vault_env: Environment) -> None:
-    """Every app's AppRole is refused on every role's own path (and its legacy service path holds none)."""
-    model = next(iter(vault_env.role_vars["vault"].values()))
-    services = list(model.vault_services)  # type: ignore[attr-defined]
-    roles = [r for r in ("postgres_ha", "redis_sentinel") if r in vault_env.settings.roles]
-    assert services and roles
-    with admin_client(vault_env) as admin:
-        assert admin is not None
-        for role in roles:  # the role paths exist (applied earlier in the suite)
-            kv = admin.secrets.kv.v2
-            assert kv.read_secret_version(
-                path=role_secrets_path(role), mount_point="secret", raise_on_deleted_version=True
-            )["data"]["data"]
-        creds = {
-            s: (
-                admin.auth.approle.read_role_id(s)["data"]["role_id"],
-                admin.auth.approle.generate_secret_id(s)["data"]["secret_id"],
-            )
-            for s in services
-        }
-    for service, (role_id, secret_id) in creds.items():
-        with node_client(vault_env, "data-1") as app:
-            app.auth.approle.login(role_id=role_id, secret_id=secret_id)
-            for role in roles:
-                with pytest.raises(hvac.exceptions.Forbidden):
-                    app.secrets.kv.v2.read_secret_version(
-                        path=role_secrets_path(role), mount_point="secret", raise_on_deleted_version=True
-                    )
-                with pytest.raises(hvac.exceptions.Forbidden):
-                    app.secrets.kv.v2.list_secrets(path="harden", mount_point="secret")
-            print(f"{service}: refused on {', '.join(role_secrets_path(r) for r in roles)}")
-
-
 def test_secrets_import_moves_compose_secrets_into_vault(vault_env: Environment, tmp_path: Path) -> None:
     compose = tmp_path / "docker-compose.yml"
     compose.write_text(FIXTURE.read_text())
@@ -202,26 +167,6 @@ def test_killing_the_active_node_elects_another_that_takes_writes(vault_env: Env
     elapsed = vault_faults.kill_active_and_time_write(vault_env)  # then unseals the restarted node
     print(f"vault failover: write accepted {elapsed:.1f}s after the active node was killed")
     assert elapsed < 60
-
-
-def test_revisions_can_live_in_vault_for_teams(vault_env: Environment, tmp_path: Path) -> None:
-    shared = copy_lab_with(tmp_path, "all", "")
-    settings = shared / "harden.yml"
-    settings.write_text(settings.read_text() + "revisions_backend: vault\n")
-    harden("apply", "--env", str(shared), "--role", "baseline", check=True)
-    with admin_client(vault_env) as admin:
-        stored = admin.secrets.kv.v2.read_secret_version(
-            path="harden/revisions/lab/baseline", mount_point="secret", raise_on_deleted_version=True
-        )["data"]["data"]
-    revisions = json.loads(stored["revisions"])
-    assert revisions[-1]["action"] == "apply" and revisions[-1]["result"] == "success"
-    with admin_client(vault_env) as admin:
-        redis = admin.secrets.kv.v2.read_secret_version(
-            path=role_secrets_path("redis_sentinel"), mount_point="secret", raise_on_deleted_version=True
-        )["data"]["data"]
-    assert not [k for k, v in redis.items() if str(v) in stored["revisions"]]  # no secret in revisions
-    history = harden("history", "--env", str(shared), "--role", "baseline", check=True).stdout
-    assert f" {revisions[-1]['number']} " in history
 
 
 @pytest.mark.fault
