@@ -118,6 +118,7 @@ def execute(
                 extravars={**base_extravars(env), **channel.extravars()},
                 envvars=channel.envvars(),
                 on_event=hook,
+                strategy=env.settings.ansible_strategy,
             )
         hook.finish_role(result.ok)
         execution.runs.append(result)

@@ -115,6 +115,21 @@ def ansible_environment(extra: Mapping[str, str] | None = None, tree: Path = REP
     return env
 
 
+STRATEGIES = ("linear", "mitogen")
+
+
+def strategy_environment(strategy: str) -> dict[str, str]:
+    """What ansible-playbook needs to run with ``strategy`` (an environment's ``ansible_strategy``)."""
+    if strategy == "linear":
+        return {"ANSIBLE_STRATEGY": "linear"}
+    if strategy == "mitogen":
+        import ansible_mitogen  # the plugins ship inside the package: no path is hard-coded
+
+        plugins = Path(ansible_mitogen.__file__).parent / "plugins" / "strategy"
+        return {"ANSIBLE_STRATEGY_PLUGINS": str(plugins), "ANSIBLE_STRATEGY": "mitogen_linear"}
+    raise ValueError(f"unknown ansible strategy {strategy!r} (known: {', '.join(STRATEGIES)})")
+
+
 def run_playbook(
     *,
     run_dir: Path,
@@ -128,6 +143,7 @@ def run_playbook(
     envvars: Mapping[str, str] | None = None,
     on_event: EventHandler | None = None,
     tree: Path = REPO_ROOT,
+    strategy: str = "linear",
 ) -> RunResult:
     import ansible_runner  # imported lazily: it is slow to import and validate never needs it
 
@@ -140,7 +156,8 @@ def run_playbook(
         return True
 
     cmdline = "--check --diff" if check else "--diff"
-    environment = ansible_environment(envvars, tree)  # before the operator's environment is hidden
+    # built before the operator's environment is hidden
+    environment = ansible_environment({**strategy_environment(strategy), **(envvars or {})}, tree)
     with only_allowed_environment():
         runner = ansible_runner.run(
             private_data_dir=str(run_dir),

@@ -28,6 +28,13 @@ class EnvironmentSettings(StrictModel):
     revisions_backend: Literal["sqlite", "vault"] = Field(
         "sqlite", description="Where revisions live: .harden/revisions.db, or Vault KV shared by CI and operators."
     )
+    ansible_strategy: Literal["linear", "mitogen"] = Field(
+        "linear",
+        description=(
+            "Ansible's execution strategy: linear (Ansible's own), or mitogen (Mitogen's mitogen_linear: the same "
+            "task order, over one persistent interpreter per host; bench/ansible_strategy.md measures both)."
+        ),
+    )
     vault_tunnel: bool = Field(
         False, description="Reach Vault's API through an SSH tunnel to a vault host (no direct route)."
     )

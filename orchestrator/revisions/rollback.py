@@ -125,6 +125,7 @@ def _run(
             extravars={**base_extravars(env), **(extra or {}), **channel.extravars()},
             envvars=channel.envvars(),
             tree=tree,
+            strategy=env.settings.ansible_strategy,
         )
     plan = Plan(env=env.name, results=results_from_events(spec.name, result.events))
     if not result.ok and not plan.errors:

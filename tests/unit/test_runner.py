@@ -47,3 +47,33 @@ def test_old_runs_are_pruned(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     removed = prune_runs(keep=2)
     assert sorted(p.name[:9] for p in removed) == ["20260100T", "20260101T", "20260102T"]
     assert sorted(p.name[:9] for p in tmp_path.iterdir()) == ["20260103T", "20260104T"]
+
+
+@pytest.mark.parametrize("strategy", runner.STRATEGIES)
+def test_each_strategy_runs_a_playbook_with_the_same_results(tmp_path: Path, strategy: str) -> None:
+    """Both `ansible_strategy` values load and run (a local play), and report the same task results."""
+    import subprocess
+    import sys
+
+    playbook = tmp_path / "play.yml"
+    playbook.write_text(
+        "- hosts: localhost\n  connection: local\n  gather_facts: false\n  tasks:\n"
+        "    - ansible.builtin.command: 'true'\n      changed_when: false\n"
+        "    - ansible.builtin.copy: {content: 'x', dest: '" + str(tmp_path / "out") + "', mode: '0600'}\n"
+    )
+    env = {**os.environ, **ansible_environment(runner.strategy_environment(strategy))}
+    done = subprocess.run(
+        ["ansible-playbook", "-i", "localhost,", "-e", f"ansible_python_interpreter={sys.executable}", str(playbook)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "ok=2" in done.stdout and "changed=1" in done.stdout, done.stdout
+
+
+def test_an_unknown_strategy_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown ansible strategy 'free'"):
+        runner.strategy_environment("free")
