@@ -34,7 +34,10 @@ PATRONI_VERSION = PATRONI.version
 # What the postgres_ha role installs from the wheelhouse (roles/postgres_ha/vars/main.yml).
 PATRONI_REQUIREMENT = f"patroni[etcd3,psycopg2-binary]=={PATRONI_VERSION}"
 KAFKA_MODULES = ("kafka_2.13", "kafka-server", "kafka-raft", "kafka-storage", "kafka-tools", "kafka-metadata")
-LOG4J_VERSION = "2.24.3"
+# Pinned beside Kafka's own jars: Maven's nearest-wins otherwise mixes log4j-api 2.25 with
+# log4j-core 2.24, and slf4j-api 1.7 with the slf4j2 binding (the broker then logs nothing).
+LOG4J_VERSION = "2.25.5"
+SLF4J_VERSION = "2.0.17"
 
 POM = """<?xml version="1.0" encoding="UTF-8"?>
 <project xmlns="http://maven.apache.org/POM/4.0.0">
@@ -118,8 +121,9 @@ def _kafka_libs(target: Path) -> Path:
     deps = [DEP.format(g="org.apache.kafka", a=m, v=KAFKA_VERSION) for m in KAFKA_MODULES]
     deps += [
         DEP.format(g="org.apache.logging.log4j", a=a, v=LOG4J_VERSION)
-        for a in ("log4j-core", "log4j-slf4j2-impl", "log4j-1.2-api")
+        for a in ("log4j-api", "log4j-core", "log4j-slf4j2-impl", "log4j-1.2-api")
     ]
+    deps.append(DEP.format(g="org.slf4j", a="slf4j-api", v=SLF4J_VERSION))
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / "pom.xml").write_text(POM.format(deps="\n".join(deps)))
         libs = Path(tmp) / "libs"
@@ -142,6 +146,26 @@ def _kafka_libs(target: Path) -> Path:
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copytree(libs, target)
     (target / ".complete").write_text(KAFKA_VERSION)
+    return target
+
+
+def _kafka_tarball(libs: Path, target: Path) -> Path:
+    """The libs in the layout of Kafka's official tarball (``kafka_2.13-X/libs/``): roles take either."""
+    if target.is_file():
+        return target
+    import tarfile
+
+    partial = target.with_suffix(".partial")
+    top = target.name.removesuffix(".tgz")
+    with tarfile.open(partial, "w:gz") as tar:
+        for jar in sorted(libs.glob("*.jar")):
+            info = tar.gettarinfo(str(jar), arcname=f"{top}/libs/{jar.name}")
+            info.uid = info.gid = 0
+            info.uname = info.gname = "root"
+            info.mtime = 0
+            with jar.open("rb") as fh:
+                tar.addfile(info, fh)
+    partial.rename(target)
     return target
 
 
@@ -183,7 +207,9 @@ def gather(directory: Path = ARTIFACTS_DIR, *, kafka: bool = True) -> dict[str, 
         Artifact("patroni", PATRONI_VERSION, _wheelhouse(PATRONI_REQUIREMENT, directory / f"patroni-{PATRONI_VERSION}"))
     )
     if kafka:
-        found.append(Artifact("kafka", KAFKA_VERSION, _kafka_libs(directory / f"kafka-{KAFKA_VERSION}" / "libs")))
+        base = directory / f"kafka-{KAFKA_VERSION}"
+        libs = _kafka_libs(base / "libs")
+        found.append(Artifact("kafka", KAFKA_VERSION, _kafka_tarball(libs, base / f"kafka_2.13-{KAFKA_VERSION}.tgz")))
     manifest = {a.name: a.describe() for a in found}
     (directory / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     return manifest

@@ -35,7 +35,9 @@ class GenerateSpec(StrictModel):
     """Create the secret in Vault when it is missing; never change it afterwards."""
 
     length: int = Field(32, ge=16, le=128, description="Number of characters.")
-    charset: Literal["alnum", "hex", "urlsafe"] = Field("alnum", description="Alphabet to draw from.")
+    charset: Literal["alnum", "hex", "urlsafe", "kafka_uuid"] = Field(
+        "alnum", description="Alphabet to draw from (kafka_uuid: 16 random bytes in base64url, length ignored)."
+    )
 
 
 class SecretSpec(StrictModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import secrets
 import string
 from dataclasses import dataclass
@@ -38,6 +39,8 @@ class KvRef:
 
 
 def generate_value(spec: GenerateSpec) -> str:
+    if spec.charset == "kafka_uuid":  # what `kafka-storage random-uuid` prints: a Uuid in base64url
+        return base64.urlsafe_b64encode(secrets.token_bytes(16)).decode().rstrip("=")
     alphabet = CHARSETS[spec.charset]
     return "".join(secrets.choice(alphabet) for _ in range(spec.length))
 

