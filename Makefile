@@ -67,6 +67,7 @@ bench: setup
 	$(BIN)/python -m bench.redis_failover
 	$(BIN)/python -m bench.postgres_stall
 	$(BIN)/python -m bench.postgres_failover
+	$(BIN)/python -m bench.ansible_strategy
 
 clean:
 	rm -rf .harden/runs .mypy_cache .ruff_cache .pytest_cache

@@ -14,6 +14,7 @@ from orchestrator.roles.spec import Component
 
 KAFKA = Component("kafka", "4.4.0", "Maven Central org.apache.kafka:kafka_2.13 and its dependencies")
 
+Operation = Literal["read", "write"]
 TOPIC_NAME = r"^[A-Za-z0-9._-]{1,249}$"
 # Settings a topic's `configs` may not carry: they belong to the role's durability rules.
 TOPIC_CONFIGS_REFUSED = ("unclean.leader.election.enable",)
@@ -38,8 +39,10 @@ class KafkaUser(StrictModel):
         ..., min_length=1, description="Topics it may use: every topic whose name starts with one of these."
     )
     group_prefix: str | None = Field(None, description="Consumer groups it may use (default: its name).")
-    operations: list[Literal["read", "write"]] = Field(
-        default_factory=lambda: ["read", "write"], min_length=1, description="read: consume; write: produce."
+    operations: list[Operation] = Field(
+        default_factory=lambda: list[Operation](["read", "write"]),
+        min_length=1,
+        description="read: consume; write: produce.",
     )
     password: Secret = _generated()
 
@@ -73,9 +76,7 @@ class KafkaVars(StrictModel):
     kafka_broker_session_timeout_ms: int = Field(
         6000, ge=1000, le=60000, description="broker.session.timeout.ms: a silent broker is fenced after it."
     )
-    kafka_broker_heartbeat_interval_ms: int = Field(
-        1000, ge=100, le=10000, description="broker.heartbeat.interval.ms."
-    )
+    kafka_broker_heartbeat_interval_ms: int = Field(1000, ge=100, le=10000, description="broker.heartbeat.interval.ms.")
     kafka_quorum_election_timeout_ms: int = Field(
         1000, ge=200, le=60000, description="controller.quorum.election.timeout.ms."
     )
