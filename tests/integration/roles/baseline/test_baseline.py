@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
+import yaml
+
 from orchestrator.lab.config import LabConfig
+from orchestrator.paths import INVENTORIES_DIR
+from orchestrator.runner import STRATEGIES
 from orchestrator.validation import validate_environment
 from tests.integration.conftest import harden, lab_ssh
 
@@ -54,8 +60,20 @@ def test_history_records_each_apply(lab: LabConfig) -> None:
     assert "success" in out
 
 
-def test_a_host_answering_with_another_key_is_refused(lab: LabConfig, tmp_path: Path) -> None:
-    """Host keys are checked on every run: ansible-runner's default (checking off) does not apply."""
+# What each strategy's SSH says when the host key differs (both pass StrictHostKeyChecking yes).
+HOST_KEY_REFUSED = {
+    "linear": "Host key verification failed",
+    "mitogen": "SSH reported an unrecognized or mismatching host key",
+}
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_a_host_answering_with_another_key_is_refused(lab: LabConfig, tmp_path: Path, strategy: str) -> None:
+    """Host keys are checked on every run, with either strategy: ansible-runner's default (off) does not apply."""
+    env_dir = tmp_path / "lab"
+    shutil.copytree(INVENTORIES_DIR / "lab", env_dir)  # named lab: the same environment, hosts and known_hosts
+    settings = yaml.safe_load((env_dir / "harden.yml").read_text())
+    (env_dir / "harden.yml").write_text(yaml.safe_dump({**settings, "ansible_strategy": strategy}))
     original = lab.known_hosts.read_text()
     lines = original.splitlines()
     assert any(line.startswith("data-1 ") for line in lines), original
@@ -68,9 +86,9 @@ def test_a_host_answering_with_another_key_is_refused(lab: LabConfig, tmp_path: 
     for socket in (Path.home() / ".ansible" / "cp").glob("*"):  # no reuse of an earlier run's connection
         socket.unlink(missing_ok=True)
     try:
-        refused = harden("plan", "--env", "lab", "--role", "baseline", "--limit", "data-1")
+        refused = harden("plan", "--env", str(env_dir), "--role", "baseline", "--limit", "data-1")
     finally:
         lab.known_hosts.write_text(original)
     assert refused.returncode == 1, refused.stdout + refused.stderr
-    assert "Host key verification failed" in refused.stdout + refused.stderr
+    assert HOST_KEY_REFUSED[strategy] in refused.stdout + refused.stderr, refused.stdout + refused.stderr
     assert "No changes" not in refused.stdout
