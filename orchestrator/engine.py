@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import yaml
+from pydantic import BaseModel
 
 from orchestrator.paths import env_state_dir
 from orchestrator.plan import Plan, RunFailure, redact_plan, results_from_events
@@ -15,6 +16,7 @@ from orchestrator.redact import Redactor
 from orchestrator.roles import RoleSpec
 from orchestrator.runner import RunResult, new_run_dir, run_playbook
 from orchestrator.secrets.channel import SecretChannel
+from orchestrator.secrets.resolver import has_secrets
 from orchestrator.validation import Environment, secret_fields
 
 
@@ -58,27 +60,53 @@ def base_extravars(env: Environment) -> dict[str, str]:
     }
 
 
-def ansible_inventory(env: Environment, spec: RoleSpec, run_dir: Path) -> Path | list[Path]:
-    """The validated hosts file, plus, when the role has hosts outside its main group (a Sentinel
-    on a host that runs no Redis), a second source giving those hosts the role's variables as
-    harden validated them. Nothing secret: secret variables come through the secret channel."""
-    outside = spec.outside_vars_group(env.inventory)
-    if not outside:
-        return env.inventory.ansible_source
+def _structured(value: Any) -> bool:
+    return isinstance(value, BaseModel) or (isinstance(value, list) and any(isinstance(v, BaseModel) for v in value))
+
+
+def role_host_vars(env: Environment, spec: RoleSpec) -> dict[str, dict[str, Any]]:
+    """Per host, the role's non-secret variables that Ansible must get as harden validated them:
+
+    - every variable, on a host outside the role's main group (a Sentinel on a host that runs no
+      Redis): group_vars of the main group do not reach it;
+    - on every host, each variable that holds models (a list of topics, limits): the group_vars
+      give it as written, and only the validated value has the model's defaults filled in for
+      each item (defaults/main.yml can only default the whole variable).
+    """
     secret = secret_fields(spec)
-    hosts = {
-        host: {
-            name: sourced.value
-            for name, sourced in env.inventory.role_vars_for(host, spec.vars_group, spec.prefix).items()
-            if name in spec.model.model_fields and name not in secret
-        }
-        for host in outside
-    }
-    path = run_dir / f"{spec.name}.outside-hosts.yml"
+    outside = set(spec.outside_vars_group(env.inventory))
+    validated = env.role_vars.get(spec.name, {})
+    hosts: dict[str, dict[str, Any]] = {}
+    for host in spec.hosts(env.inventory):
+        values: dict[str, Any] = {}
+        if host in outside:
+            values = {
+                name: sourced.value
+                for name, sourced in env.inventory.role_vars_for(host, spec.vars_group, spec.prefix).items()
+                if name in spec.model.model_fields and name not in secret
+            }
+        model = validated.get(host)
+        if model is not None:
+            for name in type(model).model_fields:
+                value = getattr(model, name)
+                if name not in secret and _structured(value) and not has_secrets(value):
+                    values[name] = model.model_dump(mode="json", include={name})[name]
+        if values:
+            hosts[host] = values
+    return hosts
+
+
+def ansible_inventory(env: Environment, spec: RoleSpec, run_dir: Path) -> Path | list[Path]:
+    """The validated hosts file, plus a second source with role_host_vars() when there are any.
+    Nothing secret: secret variables come through the secret channel."""
+    hosts = role_host_vars(env, spec)
+    if not hosts:
+        return env.inventory.ansible_source
+    path = run_dir / f"{spec.name}.validated-vars.yml"
     path.write_text(
-        "# Written by harden: the role's variables for hosts outside its group "
+        "# Written by harden: the role's variables as validated, for hosts outside its group "
         + spec.vars_group
-        + "\n"
+        + " and for variables that hold models\n"
         + yaml.safe_dump({"all": {"hosts": hosts}}, sort_keys=True)
     )
     return [env.inventory.ansible_source, path]
