@@ -43,10 +43,10 @@ integration: setup
 test: lint
 	$(BIN)/pytest -q --durations=15 tests/unit tests/integration
 
-# Components Debian does not ship, gathered once from the registries (bao, traefik; Kafka jars
-# with `harden lab artifacts` without --no-kafka).
+# Components Debian does not ship, gathered once from the registries (bao, traefik, the Patroni
+# wheelhouse, Kafka and its jars).
 artifacts: setup
-	$(BIN)/harden lab artifacts --no-kafka
+	$(BIN)/harden lab artifacts
 
 lab-up: setup
 	$(BIN)/harden lab up
@@ -56,7 +56,7 @@ lab-down: setup
 
 demo: setup
 	$(BIN)/harden validate --env lab
-	$(BIN)/harden lab artifacts --no-kafka
+	$(BIN)/harden lab artifacts
 	$(BIN)/harden lab up
 	$(BIN)/harden apply --env lab --yes
 	$(BIN)/harden plan --env lab

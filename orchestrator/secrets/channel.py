@@ -21,30 +21,21 @@ HIGH_FD = 512
 class SecretChannel:
     def __init__(self) -> None:
         self._values: dict[str, dict[str, Any]] = {}
+        self._secrets: dict[tuple[str, str], list[str]] = {}
         self._fd: int | None = None
 
-    def put(self, name: str, value: Any, host: str = ANY_HOST) -> None:
+    def put(self, name: str, value: Any, host: str = ANY_HOST, secrets: list[str] | None = None) -> None:
+        """Hold ``value`` for ``name``. ``secrets``: which of its strings are secret (default:
+        all): a list of users holds names and prefixes too, which are not."""
         self._values.setdefault(name, {})[host] = value
+        self._secrets[(name, host)] = _strings(value) if secrets is None else list(secrets)
 
     def names(self) -> list[str]:
         return sorted(self._values)
 
     def values(self) -> list[str]:
         """Every secret string held, for redaction and leak tests."""
-        found: list[str] = []
-
-        def walk(v: Any) -> None:
-            if isinstance(v, str):
-                found.append(v)
-            elif isinstance(v, dict):
-                for item in v.values():
-                    walk(item)
-            elif isinstance(v, list):
-                for item in v:
-                    walk(item)
-
-        walk(self._values)
-        return found
+        return [v for found in self._secrets.values() for v in found]
 
     def extravars(self) -> dict[str, str]:
         """Per variable, the template that reads it back; safe to write to disk."""
@@ -80,3 +71,14 @@ class SecretChannel:
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
+
+
+def _strings(value: Any) -> list[str]:
+    """Every string in a value (nested dicts and lists)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for item in value.values() for s in _strings(item)]
+    if isinstance(value, list):
+        return [s for item in value for s in _strings(item)]
+    return []

@@ -52,6 +52,18 @@ def has_secrets(value: Any) -> bool:
     return False
 
 
+def secret_strings(value: Any, resolved: Any) -> list[str]:
+    """The plaintexts in ``resolved`` that stand where ``value`` has a secret (not the names,
+    prefixes and other plain strings beside them)."""
+    if isinstance(value, SecretSpec):
+        return [resolved]
+    if isinstance(value, BaseModel):
+        return [s for f in type(value).model_fields for s in secret_strings(getattr(value, f), resolved[f])]
+    if isinstance(value, list):
+        return [s for v, r in zip(value, resolved, strict=True) for s in secret_strings(v, r)]
+    return []
+
+
 class Resolver:
     """Looks secrets up once per reference; generates missing ones (apply) or stands in (plan)."""
 
@@ -99,4 +111,5 @@ def fill_channel(channel: SecretChannel, role: str, models: Mapping[str, BaseMod
         for field in type(model).model_fields:
             value = getattr(model, field)
             if has_secrets(value):
-                channel.put(field, resolver.resolve(role, field, value), host)
+                resolved = resolver.resolve(role, field, value)
+                channel.put(field, resolved, host, secrets=secret_strings(value, resolved))

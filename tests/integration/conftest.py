@@ -85,7 +85,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 def lab() -> Iterator[LabConfig]:
     if os.geteuid() != 0:
         pytest.skip("the lab needs root")
-    gather(kafka=False)  # the local artifacts the roles install (bao, traefik)
+    gather()  # the local artifacts the roles install (bao, traefik, Patroni, Kafka)
     config = load_lab_config("lab")
     if os.environ.get("HARDEN_LAB_REUSE") != "1":
         down(config)  # every session starts from never-configured hosts

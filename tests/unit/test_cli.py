@@ -71,8 +71,8 @@ def test_the_walk_finds_every_command() -> None:
 
 
 def test_history_of_an_unknown_role_is_an_error() -> None:
-    result = CliRunner().invoke(main, ["history", "--env", "lab", "--role", "kafka"])
-    assert result.exit_code == 1 and "--role kafka: not a role of lab" in result.output
+    result = CliRunner().invoke(main, ["history", "--env", "lab", "--role", "zookeeper"])
+    assert result.exit_code == 1 and "--role zookeeper: not a role of lab" in result.output
 
 
 def test_validate_bundled_lab() -> None:

@@ -33,6 +33,8 @@ def _hosts(sentinels: int = 3, etcd: int = 3, vault: bool = True) -> dict[str, A
         "redis": {"hosts": dict.fromkeys(data)},
         "etcd": {"hosts": dict.fromkeys([*data, *extra][:etcd])},
         "redis_sentinels": {"hosts": dict.fromkeys([*data, *extra][:sentinels])},
+        "kafka": {"hosts": dict.fromkeys(data)},
+        "kafka_controllers": {"hosts": dict.fromkeys(data)},
     }
     if vault:
         children["vault"] = {"children": {"data": None}}

@@ -31,3 +31,9 @@ class IssueEntryPoint(StrictModel):
     pki_issue_dir: str = Field(..., pattern=r"^/", description="Directory that holds them.")
     pki_issue_group: str = Field(..., min_length=1, description="Group that may read the key.")
     pki_issue_sans: list[str] = Field(..., min_length=1, description="Subject alternative names: DNS:x or IP:y.")
+    pki_issue_common_name: str | None = Field(
+        None,
+        min_length=1,
+        description="Subject common name; the host's inventory name when unset. A service that maps "
+        "certificate subjects to principals (Kafka) names them here.",
+    )

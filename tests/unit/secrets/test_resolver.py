@@ -40,3 +40,18 @@ def test_apply_moves_a_legacy_secret_and_plan_only_reads_it() -> None:
     assert applied == "old-value-0123456789"  # the same password: nothing to rotate
     assert store.read(ref) == "old-value-0123456789"
     assert store.data[("secret", "postgres")] == {"app": "x"}  # the app's path keeps only its own
+
+
+def test_only_the_secret_leaves_of_a_list_are_redacted() -> None:
+    """A list of users holds names and topic prefixes beside each password: only the passwords
+    are secret (masking the name `orders` would also mask `orders.legacy` in every plan)."""
+    from orchestrator.roles.kafka.model import KafkaVars
+    from orchestrator.secrets.channel import SecretChannel
+    from orchestrator.secrets.resolver import fill_channel
+
+    model = KafkaVars.model_validate({"kafka_users": [{"name": "orders", "topic_prefixes": ["orders."]}]})
+    channel = SecretChannel()
+    fill_channel(channel, "kafka", {"data-1": model}, Resolver(None, check=True))
+    secrets = channel.values()
+    assert len(secrets) == 4, secrets  # the user's password, admin and keystore passwords, cluster id
+    assert not {"orders", "orders.", "read", "write"} & set(secrets)

@@ -1,0 +1,262 @@
+"""Kafka's own command-line tools, run without a shell script and without a secret on argv.
+
+Kafka's jars ship no scripts, so the role's modules start the tools' main classes with ``java``.
+Every argument goes through a Java ``@argfile`` (mode 0600, removed afterwards): passwords given
+to a tool (``--add-scram``, ``--add-config SCRAM-SHA-512=[password=...]``) never show in ps.
+The parsers below read the tools' text output; they are pure and unit-tested.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import tempfile
+
+STORAGE_TOOL = "kafka.tools.StorageTool"
+TOPICS = "org.apache.kafka.tools.TopicCommand"
+CONFIGS = "org.apache.kafka.tools.ConfigCommand"
+ACLS = "org.apache.kafka.tools.AclCommand"
+QUORUM = "org.apache.kafka.tools.MetadataQuorumCommand"
+REASSIGN = "org.apache.kafka.tools.reassign.ReassignPartitionsCommand"
+# WARN and above, to stderr (the role writes it)
+TOOLS_LOG4J = "/etc/kafka/tools-log4j2.properties"
+
+
+def argfile_line(arg):
+    """One argument as a Java @argfile line: quoted, with backslashes and quotes escaped."""
+    return '"' + arg.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def run_tool(home, main_class, args, heap="128m", timeout=300):
+    """Run one tool; returns (rc, stdout, stderr). ``home`` holds libs/."""
+    jvm = [
+        f"-Xmx{heap}",
+        "-XX:+UseSerialGC",
+        f"-Dlog4j2.configurationFile={TOOLS_LOG4J}",
+        "-cp",
+        f"{home}/libs/*",
+        main_class,
+    ]
+    fd, path = tempfile.mkstemp(prefix="kafka-args-", dir="/run")
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write("\n".join(argfile_line(a) for a in [*jvm, *args]) + "\n")
+        done = subprocess.run(
+            ["java", "@" + path], capture_output=True, text=True, timeout=timeout, check=False, stdin=subprocess.DEVNULL
+        )
+    finally:
+        os.unlink(path)
+    return done.returncode, done.stdout, done.stderr
+
+
+def admin_args(bootstrap, command_config):
+    return ["--bootstrap-server", bootstrap, "--command-config", command_config]
+
+
+# --- kafka-topics --describe -------------------------------------------------------------------
+
+def _fields(line):
+    """'Key: value' segments, separated by tabs."""
+    fields = {}
+    for segment in line.split("\t"):
+        key, sep, value = segment.partition(":")
+        if sep and key.strip():
+            fields[key.strip()] = value.strip()
+    return fields
+
+
+def _ids(text):
+    return [int(x) for x in text.split(",") if x.strip()]
+
+
+def parse_topics(stdout):
+    """`--describe` output -> {topic: {partitions, replication_factor, configs, assignment: {p: replicas},
+    leaders: {p: leader}, isr: {p: [ids]}}}."""
+    topics = {}
+    for line in stdout.splitlines():
+        if not line.strip() or "Topic:" not in line:
+            continue
+        fields = _fields(line)
+        name = fields.get("Topic")
+        if name is None:
+            continue
+        if "Partition" in fields:
+            topic = topics.setdefault(name, _empty_topic())
+            p = int(fields["Partition"])
+            topic["assignment"][p] = _ids(fields.get("Replicas", ""))
+            topic["isr"][p] = _ids(fields.get("Isr", ""))
+            leader = fields.get("Leader", "none")
+            topic["leaders"][p] = int(leader) if leader.lstrip("-").isdigit() else -1
+        else:
+            topic = topics.setdefault(name, _empty_topic())
+            topic["partitions"] = int(fields.get("PartitionCount", 0))
+            topic["replication_factor"] = int(fields.get("ReplicationFactor", 0))
+            topic["configs"] = parse_config_list(fields.get("Configs", ""))
+    return topics
+
+
+def _empty_topic():
+    return {"partitions": 0, "replication_factor": 0, "configs": {}, "assignment": {}, "leaders": {}, "isr": {}}
+
+
+def parse_config_list(text):
+    """'a=1,b=x' -> {'a': '1', 'b': 'x'} (values Kafka prints never hold a comma followed by 'key=')."""
+    configs = {}
+    for part in re.split(r",(?=[\w.-]+=)", text.strip()):
+        if "=" in part:
+            key, _, value = part.partition("=")
+            configs[key.strip()] = value.strip()
+    return configs
+
+
+# --- kafka-metadata-quorum describe ------------------------------------------------------------
+
+
+def parse_quorum_status(stdout):
+    """`describe --status` -> {'leader': int|None, 'epoch': int, 'high_watermark': int, 'max_lag': int,
+    'voters': [ids]}."""
+    values = {}
+    for line in stdout.splitlines():
+        key, sep, value = line.partition(":")
+        if sep:
+            values[key.strip()] = value.strip()
+    leader = values.get("LeaderId", "")
+    return {
+        "leader": int(leader) if leader.lstrip("-").isdigit() and int(leader) >= 0 else None,
+        "epoch": int(values.get("LeaderEpoch", "0") or 0),
+        "high_watermark": int(values.get("HighWatermark", "0") or 0),
+        "max_lag": int(values.get("MaxFollowerLag", "0") or 0),
+        "voters": [int(x) for x in re.findall(r'"id":\s*(\d+)', values.get("CurrentVoters", ""))],
+    }
+
+
+def parse_quorum_replication(stdout):
+    """`describe --replication` -> [{'node': id, 'lag': int, 'status': 'Leader'|'Follower'|'Observer'}]."""
+    rows = []
+    lines = [line.split() for line in stdout.splitlines() if line.strip()]
+    if not lines or lines[0][0] != "NodeId":
+        return rows
+    header = lines[0]
+    for cells in lines[1:]:
+        if len(cells) < len(header):
+            continue
+        row = dict(zip(header, cells, strict=False))
+        rows.append({"node": int(row["NodeId"]), "lag": int(row["Lag"]), "status": cells[-1]})
+    return rows
+
+
+# --- kafka-acls --list -------------------------------------------------------------------------
+
+_RESOURCE = re.compile(r"ResourcePattern\(resourceType=(\w+), name=(.*?), patternType=(\w+)\)")
+_ENTRY = re.compile(r"\(principal=(.*?), host=(.*?), operation=(\w+), permissionType=(\w+)\)")
+
+
+def parse_acls(stdout):
+    """`--list` -> a set of (resource_type, name, pattern_type, principal, host, operation, permission)."""
+    acls = set()
+    resource = None
+    for line in stdout.splitlines():
+        found = _RESOURCE.search(line)
+        if found:
+            resource = found.groups()
+            continue
+        entry = _ENTRY.search(line)
+        if entry and resource is not None:
+            acls.add((*resource, *entry.groups()))
+    return acls
+
+
+def desired_acls(users):
+    """Least privilege from the role's users: prefixed topics and consumer groups only."""
+    acls = set()
+    for user in users:
+        principal = f"User:{user['name']}"
+        ops = set(user.get("operations") or ["read", "write"])
+        for prefix in user["topic_prefixes"]:
+            wanted = {"DESCRIBE"}
+            if "read" in ops:
+                wanted.add("READ")
+            if "write" in ops:
+                wanted.add("WRITE")
+            for op in wanted:
+                acls.add(("TOPIC", prefix, "PREFIXED", principal, "*", op, "ALLOW"))
+        if "read" in ops:
+            group = user.get("group_prefix") or user["name"]
+            acls.add(("GROUP", group, "PREFIXED", principal, "*", "READ", "ALLOW"))
+    return acls
+
+
+def acl_args(acl, action):
+    """AclCommand arguments that add (or remove) one ACL tuple."""
+    resource_type, name, pattern, principal, host, operation, permission = acl
+    flag = {"TOPIC": "--topic", "GROUP": "--group", "CLUSTER": "--cluster", "TRANSACTIONAL_ID": "--transactional-id"}
+    args = [action, "--force"] if action == "--remove" else [action]
+    allow = "--allow-principal" if permission == "ALLOW" else "--deny-principal"
+    host_flag = "--allow-host" if permission == "ALLOW" else "--deny-host"
+    args += [allow, principal, host_flag, host, "--operation", operation.title().replace("_", "")]
+    if resource_type == "CLUSTER":
+        args.append("--cluster")
+    else:
+        args += [flag[resource_type], name]
+    args += ["--resource-pattern-type", pattern.lower()]
+    return args
+
+
+# --- topics as code ----------------------------------------------------------------------------
+
+
+def raised_assignment(assignment, replication_factor, brokers):
+    """Each partition's replicas, keeping the current ones in order and adding brokers round-robin
+    (least used first) until ``replication_factor``. Returns {partition: [ids]} of what changes."""
+    load = {b: 0 for b in brokers}
+    for replicas in assignment.values():
+        for b in replicas:
+            if b in load:
+                load[b] += 1
+    changes = {}
+    for p in sorted(assignment):
+        replicas = list(assignment[p])
+        while len(replicas) < replication_factor:
+            candidates = sorted((b for b in brokers if b not in replicas), key=lambda b: (load[b], b))
+            if not candidates:
+                raise ValueError(
+                    f"partition {p}: only {len(brokers)} brokers for replication factor {replication_factor}"
+                )
+            replicas.append(candidates[0])
+            load[candidates[0]] += 1
+        if replicas != assignment[p]:
+            changes[p] = replicas
+    return changes
+
+
+def topic_changes(current, desired):
+    """What converging one desired topic needs, against ``current`` (parse_topics of it, or None).
+
+    Returns a list of (kind, detail): create, partitions, configs, replication_factor, delete.
+    Raises ValueError for what apply never does (fewer partitions, a lower replication factor)."""
+    name = desired["name"]
+    if desired.get("state", "present") == "absent":
+        return [("delete", name)] if current is not None else []
+    if current is None:
+        return [("create", name)]
+    changes = []
+    if desired["partitions"] < current["partitions"]:
+        raise ValueError(
+            f"topic {name}: partitions cannot decrease ({current['partitions']} -> {desired['partitions']}); "
+            "Kafka cannot remove partitions: create a new topic and move the consumers"
+        )
+    if desired["partitions"] > current["partitions"]:
+        changes.append(("partitions", desired["partitions"]))
+    if desired["replication_factor"] < current["replication_factor"]:
+        raise ValueError(
+            f"topic {name}: the replication factor is {current['replication_factor']}, and apply never lowers it "
+            f"(asked {desired['replication_factor']})"
+        )
+    if desired["replication_factor"] > current["replication_factor"]:
+        changes.append(("replication_factor", desired["replication_factor"]))
+    wanted = {k: str(v) for k, v in (desired.get("configs") or {}).items()}
+    differing = {k: v for k, v in wanted.items() if current["configs"].get(k) != v}
+    if differing:
+        changes.append(("configs", differing))
+    return changes

@@ -1,0 +1,156 @@
+"""Kafka clients on the lab's hosts, for the kafka role's tests and bench.
+
+Clients are Kafka's own tools, run with the role's Java and jars on a lab host. A client's
+SCRAM password reaches the host on ssh's stdin into a 0600 file under /run, removed when the
+client exits: never argv, never the test's disk.
+"""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+from dataclasses import dataclass
+
+from orchestrator.lab.config import LabConfig
+from orchestrator.lab.manager import ssh_command
+from orchestrator.secrets.resolver import role_secrets_path
+from orchestrator.secrets.vault_session import admin_client
+from orchestrator.validation import Environment
+
+CA = "/etc/kafka/tls/ca.crt"
+CLIENT_PORT = 9093
+JAVA = (
+    "java -Xmx128m -XX:+UseSerialGC -Dlog4j2.configurationFile=/etc/kafka/tools-log4j2.properties "
+    "-cp '/opt/kafka/current/libs/*'"
+)
+CONSOLE_CONSUMER = "org.apache.kafka.tools.consumer.ConsoleConsumer"
+CONSOLE_PRODUCER = "org.apache.kafka.tools.ConsoleProducer"
+TOPICS = "org.apache.kafka.tools.TopicCommand"
+
+
+@dataclass(frozen=True)
+class KafkaUsers:
+    """Passwords of the role's SCRAM principals, as apply stored them in Vault."""
+
+    passwords: dict[str, str]
+
+
+def users(env: Environment) -> KafkaUsers:
+    with admin_client(env) as admin:
+        assert admin is not None, "vault must be applied first"
+        data = admin.secrets.kv.v2.read_secret_version(
+            path=role_secrets_path("kafka"), mount_point="secret", raise_on_deleted_version=True
+        )["data"]["data"]
+    found = {
+        key.removeprefix("users_").removesuffix("_password"): str(value)
+        for key, value in data.items()
+        if key.startswith("users_") and key.endswith("_password")
+    }
+    found["admin"] = str(data["admin_password"])
+    return KafkaUsers(found)
+
+
+def client_properties(user: str, password: str) -> str:
+    jaas = f'org.apache.kafka.common.security.scram.ScramLoginModule required username="{user}" password="{password}";'
+    return (
+        "security.protocol=SASL_SSL\nsasl.mechanism=SCRAM-SHA-512\n"
+        f"sasl.jaas.config={jaas}\nssl.truststore.type=PEM\nssl.truststore.location={CA}\n"
+    )
+
+
+def address(lab: LabConfig, host: str) -> str:
+    return lab.host(host).address
+
+
+def run_client(
+    lab: LabConfig, host: str, properties: str, command: str, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """Run ``command`` on ``host``; ``$PROPS`` in it names the client's properties file."""
+    script = (
+        'umask 077; PROPS=$(mktemp /run/kafka-client.XXXXXX); trap \'rm -f "$PROPS"\' EXIT; cat > "$PROPS"; ' + command
+    )
+    return subprocess.run(
+        ssh_command(lab, lab.host(host), "sh", "-c", shlex.quote(script)),
+        input=properties,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def produce(lab: LabConfig, host: str, props: str, topic: str, lines: list[str]) -> subprocess.CompletedProcess[str]:
+    bootstrap = f"{address(lab, host)}:{CLIENT_PORT}"
+    payload = shlex.quote("\n".join(lines) + "\n")
+    return run_client(
+        lab,
+        host,
+        props,
+        f"printf %s {payload} | {JAVA} {CONSOLE_PRODUCER} --bootstrap-server {bootstrap} "
+        f'--command-config "$PROPS" --topic {topic} --command-property acks=all',
+    )
+
+
+def consume(
+    lab: LabConfig, host: str, props: str, topic: str, group: str, count: int, timeout_ms: int = 20000
+) -> subprocess.CompletedProcess[str]:
+    bootstrap = f"{address(lab, host)}:{CLIENT_PORT}"
+    return run_client(
+        lab,
+        host,
+        props,
+        f'{JAVA} {CONSOLE_CONSUMER} --bootstrap-server {bootstrap} --command-config "$PROPS" --topic {topic} '
+        f"--group {group} --from-beginning --max-messages {count} --timeout-ms {timeout_ms}",
+    )
+
+
+# Kafka's ApiVersions request (v0, correlation id 1): a Kafka listener that speaks PLAINTEXT
+# answers it with a frame that carries that correlation id; a TLS listener does not.
+PROBE = r"""
+import json, socket, ssl, struct, sys
+addr, ports = sys.argv[1], [int(p) for p in sys.argv[2].split(",")]
+body = struct.pack(">hhih", 18, 0, 1, -1)
+request = struct.pack(">i", len(body)) + body
+
+def ask(port, tls):
+    try:
+        s = socket.create_connection((addr, port), timeout=5)
+        if tls:
+            s = ssl.create_default_context(cafile=sys.argv[3]).wrap_socket(s, server_hostname=addr)
+        s.sendall(request)
+        data = b""
+        while len(data) < 8:
+            chunk = s.recv(8 - len(data))
+            if not chunk:
+                break
+            data += chunk
+    except (OSError, ssl.SSLError) as exc:
+        return "error: " + type(exc).__name__
+    if len(data) == 8 and struct.unpack(">i", data[4:8])[0] == 1:
+        return "kafka"
+    return "closed: " + data.hex()
+
+print(json.dumps({"plaintext": {p: ask(p, False) for p in ports}, "tls": {p: ask(p, True) for p in ports}}))
+"""
+
+
+CONFIGS = "org.apache.kafka.tools.ConfigCommand"
+
+
+def admin(lab: LabConfig, host: str, users: KafkaUsers, tool: str, args: str) -> subprocess.CompletedProcess[str]:
+    """One of Kafka's admin tools as the admin super user."""
+    bootstrap = f"{address(lab, host)}:{CLIENT_PORT}"
+    props = client_properties("admin", users.passwords["admin"])
+    command = f'{JAVA} {tool} --bootstrap-server {bootstrap} --command-config "$PROPS" {args}'
+    return run_client(lab, host, props, command)
+
+
+def broker_config(lab: LabConfig, host: str, users: KafkaUsers, node: int, key: str) -> str:
+    """A broker's live value of ``key`` (ConfigCommand --describe --all)."""
+    done = admin(lab, host, users, CONFIGS, f"--describe --entity-type brokers --entity-name {node} --all")
+    assert done.returncode == 0, done.stderr
+    for line in done.stdout.splitlines():
+        name, _, rest = line.strip().partition("=")
+        if name == key:
+            return rest.split(" ", 1)[0]
+    raise AssertionError(f"{key} is not in broker {node}'s configs:\n{done.stdout}")

@@ -1,0 +1,108 @@
+"""The pure parts of roles/kafka/module_utils/kafka_tools.py: argfiles, parsers, topic convergence."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from types import ModuleType
+
+import pytest
+
+from orchestrator.paths import ROLES_DIR
+
+
+def _load() -> ModuleType:
+    path = ROLES_DIR / "kafka" / "module_utils" / "kafka_tools.py"
+    spec = importlib.util.spec_from_file_location("harden_test_kafka_tools", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["harden_test_kafka_tools"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+KT = _load()
+
+# The text layout of `kafka-topics --describe` (tab-separated fields).
+DESCRIBE = (
+    "Topic: orders.events\tTopicId: 3yQ0\tPartitionCount: 2\tReplicationFactor: 1\t"
+    "Configs: min.insync.replicas=2,retention.ms=604800000,cleanup.policy=compact,delete\n"
+    "\tTopic: orders.events\tPartition: 0\tLeader: 1\tReplicas: 1\tIsr: 1\tElr: \tLastKnownElr: \n"
+    "\tTopic: orders.events\tPartition: 1\tLeader: none\tReplicas: 2\tIsr: \tElr: \tLastKnownElr: \n"
+)
+
+
+def test_an_argfile_line_survives_spaces_quotes_and_backslashes() -> None:
+    assert KT.argfile_line('SCRAM-SHA-512=[password=a b"c\\d]') == '"SCRAM-SHA-512=[password=a b\\"c\\\\d]"'
+
+
+def test_topics_are_parsed_with_their_partitions_and_configs() -> None:
+    topic = KT.parse_topics(DESCRIBE)["orders.events"]
+    assert (topic["partitions"], topic["replication_factor"]) == (2, 1)
+    assert topic["configs"] == {
+        "min.insync.replicas": "2",
+        "retention.ms": "604800000",
+        "cleanup.policy": "compact,delete",
+    }
+    assert topic["assignment"] == {0: [1], 1: [2]}
+    assert topic["leaders"] == {0: 1, 1: -1}
+    assert topic["isr"] == {0: [1], 1: []}
+
+
+def test_quorum_status_and_replication() -> None:
+    status = KT.parse_quorum_status(
+        "ClusterId:              oVqvzdoBaNJXOOYejsXr4g\nLeaderId:               2\nLeaderEpoch:            7\n"
+        "HighWatermark:          1234\nMaxFollowerLag:         0\nMaxFollowerLagTimeMs:   0\n"
+        'CurrentVoters:          [{"id": 1, "directoryId": null}, {"id": 2}, {"id": 3}]\nCurrentObservers:       []\n'
+    )
+    assert status == {"leader": 2, "epoch": 7, "high_watermark": 1234, "max_lag": 0, "voters": [1, 2, 3]}
+    assert KT.parse_quorum_status("LeaderId: -1\n")["leader"] is None
+    rows = KT.parse_quorum_replication(
+        "NodeId  DirectoryId             LogEndOffset  Lag  LastFetchTimestamp  LastCaughtUpTimestamp  Status\n"
+        "2       pbvuBlaTTwKRxS5NLJwRFQ  1234          0    1733300000000       1733300000000          Leader\n"
+        "1       QK1pVjoOTmqLbXd3nKm3Ow  1230          4    1733300000000       1733300000000          Follower\n"
+    )
+    assert rows == [{"node": 2, "lag": 0, "status": "Leader"}, {"node": 1, "lag": 4, "status": "Follower"}]
+
+
+def test_acls_listed_and_desired_compare_as_tuples() -> None:
+    listed = KT.parse_acls(
+        "Current ACLs for resource `ResourcePattern(resourceType=TOPIC, name=orders., patternType=PREFIXED)`: \n"
+        " \t(principal=User:orders, host=*, operation=WRITE, permissionType=ALLOW)\n"
+        "\t(principal=User:orders, host=*, operation=DESCRIBE, permissionType=ALLOW) \n\n"
+    )
+    wanted = KT.desired_acls([{"name": "orders", "topic_prefixes": ["orders."], "operations": ["write"]}])
+    assert listed == wanted
+    reader = KT.desired_acls([{"name": "analytics", "topic_prefixes": ["clicks."], "operations": ["read"]}])
+    assert ("GROUP", "analytics", "PREFIXED", "User:analytics", "*", "READ", "ALLOW") in reader
+    assert not any(acl[5] == "WRITE" for acl in reader)
+    assert KT.acl_args(("TOPIC", "orders.", "PREFIXED", "User:orders", "*", "WRITE", "ALLOW"), "--add") == [
+        "--add", "--allow-principal", "User:orders", "--allow-host", "*", "--operation", "Write",
+        "--topic", "orders.", "--resource-pattern-type", "prefixed",
+    ]  # fmt: skip
+
+
+def test_raising_the_replication_factor_keeps_current_replicas_first() -> None:
+    changes = KT.raised_assignment({0: [1], 1: [2], 2: [3]}, 3, [1, 2, 3])
+    assert {p: r[0] for p, r in changes.items()} == {0: 1, 1: 2, 2: 3}  # the leader's data stays put
+    assert all(sorted(r) == [1, 2, 3] for r in changes.values())
+    assert KT.raised_assignment({0: [1, 2, 3]}, 3, [1, 2, 3]) == {}
+    with pytest.raises(ValueError, match="only 2 brokers"):
+        KT.raised_assignment({0: [1]}, 3, [1, 2])
+
+
+def test_topic_changes_grow_but_never_shrink() -> None:
+    current = KT.parse_topics(DESCRIBE)["orders.events"]
+    desired = {"name": "orders.events", "partitions": 3, "replication_factor": 3, "configs": {"retention.ms": 1}}
+    assert KT.topic_changes(current, desired) == [
+        ("partitions", 3),
+        ("replication_factor", 3),
+        ("configs", {"retention.ms": "1"}),
+    ]
+    assert KT.topic_changes(None, desired) == [("create", "orders.events")]
+    assert KT.topic_changes(None, {**desired, "state": "absent"}) == []
+    assert KT.topic_changes(current, {**desired, "state": "absent"}) == [("delete", "orders.events")]
+    with pytest.raises(ValueError, match="partitions cannot decrease"):
+        KT.topic_changes(current, {**desired, "partitions": 1})
+    same = {"name": "orders.events", "partitions": 2, "replication_factor": 1, "configs": {"retention.ms": "604800000"}}
+    assert KT.topic_changes(current, same) == []
