@@ -38,6 +38,11 @@ class GenerateSpec(StrictModel):
     charset: Literal["alnum", "hex", "urlsafe", "kafka_uuid"] = Field(
         "alnum", description="Alphabet to draw from (kafka_uuid: 16 random bytes in base64url, length ignored)."
     )
+    confidential: bool = Field(
+        True,
+        description="False for an identifier kept in Vault that the service itself shows to every client "
+        "(Kafka's cluster id, in its logs and its metadata): leak checks do not look for it.",
+    )
 
 
 class SecretSpec(StrictModel):

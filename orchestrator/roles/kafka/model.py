@@ -48,7 +48,7 @@ class KafkaUser(StrictModel):
 
 
 def _cluster_id() -> SecretSpec:
-    return SecretSpec(generate=GenerateSpec(charset="kafka_uuid"))
+    return SecretSpec(generate=GenerateSpec(charset="kafka_uuid", confidential=False))
 
 
 class KafkaVars(StrictModel):

@@ -11,25 +11,31 @@ import json
 import shlex
 import subprocess
 import time
+from collections.abc import Mapping
 
 import hvac.exceptions
 import pytest
+from pydantic import BaseModel
 
 from orchestrator.codegen import is_secret
 from orchestrator.lab.config import LabConfig
+from orchestrator.models.base import SecretSpec
 from orchestrator.paths import REPO_STATE_DIR, RUNS_DIR
-from orchestrator.secrets.resolver import role_secrets_path
+from orchestrator.secrets.resolver import default_ref, role_secrets_path
 from orchestrator.secrets.vault_session import admin_client, init_file
 from orchestrator.validation import Environment, validate_environment
 from tests.faults.lab_ssh import ssh as lab_ssh_stdin
 from tests.faults.vault_faults import node_client
 from tests.integration.conftest import apply_roles, harden_bin, lab_ssh
 
+# the lab's roles that hold secrets of their own (vault's are its unseal keys and AppRole, below)
+SECRET_ROLES = ("kafka", "postgres_ha", "redis_sentinel")
+
 
 @pytest.fixture(scope="module")
 def secrets_env(lab: LabConfig) -> Environment:
     """Vault and every role with secrets the lab runs, converged (applied once per session)."""
-    applied = apply_roles("postgres_ha", "redis_sentinel", only_missing=True)
+    applied = apply_roles(*SECRET_ROLES, only_missing=True)
     assert applied.returncode == 0, applied.stdout + applied.stderr
     return validate_environment("lab")
 
@@ -38,7 +44,7 @@ def test_no_app_approle_reads_a_role_secret(secrets_env: Environment) -> None:
     """Every app's AppRole is refused on every role's own path (and its legacy service path holds none)."""
     model = next(iter(secrets_env.role_vars["vault"].values()))
     services = list(model.vault_services)  # type: ignore[attr-defined]
-    roles = [r for r in ("postgres_ha", "redis_sentinel") if r in secrets_env.settings.roles]
+    roles = [r for r in SECRET_ROLES if r in secrets_env.settings.roles]
     assert services and roles
     with admin_client(secrets_env) as admin:
         assert admin is not None
@@ -80,8 +86,21 @@ def _every_role_secret(env: Environment) -> dict[str, list[str]]:
             data = admin.secrets.kv.v2.read_secret_version(
                 path=path, mount_point="secret", raise_on_deleted_version=True
             )
-            found[role] = [str(v) for v in data["data"]["data"].values() if len(str(v)) >= 16]
+            public = _identifiers(role, models)
+            found[role] = [str(v) for k, v in data["data"]["data"].items() if len(str(v)) >= 16 and k not in public]
     return found
+
+
+def _identifiers(role: str, models: Mapping[str, BaseModel]) -> set[str]:
+    """Vault keys of the role's stored values that are not confidential (generate.confidential is
+    false: Kafka's cluster id, which Kafka itself logs and shows to every client)."""
+    keys = set()
+    for model in models.values():
+        for name in type(model).model_fields:
+            value = getattr(model, name)
+            if isinstance(value, SecretSpec) and value.generate is not None and not value.generate.confidential:
+                keys.add(default_ref(role, name).key)
+    return keys
 
 
 LAB_LOG_SCAN = r"""
@@ -102,7 +121,7 @@ def _apply_sampling_ps(lab: LabConfig) -> tuple[subprocess.CompletedProcess[str]
     hosts = [h.name for h in lab.hosts]
     samplers = {h: lab_ssh(lab, h, PS_SAMPLER).strip() for h in hosts}
     local: list[str] = []
-    argv = [harden_bin("harden"), "apply", "--env", "lab", "--role", "postgres_ha", "--role", "redis_sentinel"]
+    argv = [harden_bin("harden"), "apply", "--env", "lab", *(a for role in SECRET_ROLES for a in ("--role", role))]
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     while proc.poll() is None:
         local.append(subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout)
@@ -123,10 +142,11 @@ def test_no_secret_on_a_command_line_in_output_runs_or_host_logs(secrets_env: En
     assert applied.returncode == 0, applied.stdout + applied.stderr
     data = json.loads(init_file("lab").read_text())
     by_role = _every_role_secret(secrets_env)
-    # the lab runs postgres_ha and redis_sentinel: every one of their secrets is looked for
-    assert {"postgres_ha", "redis_sentinel"} <= set(by_role), by_role.keys()
+    # the lab runs these roles: every one of their secrets is looked for
+    assert set(SECRET_ROLES) <= set(by_role), by_role.keys()
     counts = {role: len(values) for role, values in by_role.items()}
-    assert counts["postgres_ha"] >= 6 and counts["redis_sentinel"] >= 4, counts
+    # kafka: the admin's, the keystore's and two users' passwords (not the cluster id, an identifier)
+    assert counts["postgres_ha"] >= 6 and counts["redis_sentinel"] >= 4 and counts["kafka"] >= 4, counts
     role_secrets = [s for values in by_role.values() for s in values]
     secrets = [*data["unseal_keys_b64"], *data["unseal_keys_hex"], data["harden_approle"]["secret_id"]]
     secrets += ["pg-Inline-Pa55word", "orders-Jwt-Signing-Key", "sk_test_payments_inline"]
