@@ -7,8 +7,12 @@ client exits: never argv, never the test's disk.
 
 from __future__ import annotations
 
+import json
 import shlex
 import subprocess
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from orchestrator.lab.config import LabConfig
@@ -154,3 +158,106 @@ def broker_config(lab: LabConfig, host: str, users: KafkaUsers, node: int, key: 
         if name == key:
             return rest.split(" ", 1)[0]
     raise AssertionError(f"{key} is not in broker {node}'s configs:\n{done.stdout}")
+
+
+VERIFIABLE_PRODUCER = "org.apache.kafka.tools.VerifiableProducer"
+# the writer's producer: idempotent, every write acknowledged by the in-sync replicas
+PRODUCER_SETTINGS = "enable.idempotence=true\nacks=all\nretries=2147483647\nlinger.ms=0\n"
+
+
+@dataclass
+class ProduceResult:
+    acked: list[str]  # values Kafka acknowledged, in order
+    ack_ms: list[int]  # the producer's timestamp of each acknowledgement
+    errors: list[str]
+
+    def stall_s(self) -> float:
+        """The longest time between two acknowledgements (the producer's stall)."""
+        gaps = [b - a for a, b in zip(self.ack_ms, self.ack_ms[1:], strict=False)]
+        return max(gaps, default=0) / 1000
+
+
+def run_producer(
+    lab: LabConfig,
+    host: str,
+    props: str,
+    topic: str,
+    seconds: float,
+    rate: int,
+    fault: Callable[[], None] | None = None,
+    fault_after: float = 3.0,
+    prefix: int = 0,
+) -> ProduceResult:
+    """Kafka's VerifiableProducer on ``host`` at ``rate`` messages/s for about ``seconds``;
+    ``fault`` runs ``fault_after`` seconds in. Every acknowledged value ("<prefix>.<n>") is recorded."""
+    bootstrap = f"{address(lab, host)}:{CLIENT_PORT}"
+    command = (
+        f'{JAVA} {VERIFIABLE_PRODUCER} --bootstrap-server {bootstrap} --command-config "$PROPS" '
+        f"--topic {topic} --max-messages {int(seconds * rate)} --throughput {rate} --acks -1 "
+        f"--value-prefix {prefix}"
+    )
+    script = (
+        'umask 077; PROPS=$(mktemp /run/kafka-client.XXXXXX); trap \'rm -f "$PROPS"\' EXIT; cat > "$PROPS"; ' + command
+    )
+    proc = subprocess.Popen(
+        ssh_command(lab, lab.host(host), "sh", "-c", shlex.quote(script)),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    injector = None
+    if fault is not None:
+
+        def inject() -> None:
+            time.sleep(fault_after)
+            fault()
+
+        injector = threading.Thread(target=inject, daemon=True)
+        injector.start()
+    out, err = proc.communicate(input=props + PRODUCER_SETTINGS, timeout=seconds + 300)
+    if injector is not None:
+        injector.join(timeout=60)
+    result = ProduceResult([], [], [])
+    for line in out.splitlines():
+        try:
+            event = json.loads(line)
+        except ValueError:
+            continue
+        if event.get("name") == "producer_send_success":
+            result.acked.append(str(event["value"]))
+            result.ack_ms.append(int(event["timestamp"]))
+        elif event.get("name") == "producer_send_error":
+            result.errors.append(str(event.get("exception", event)))
+    assert proc.returncode == 0 and result.acked, f"the producer failed ({proc.returncode}): {err[-2000:]}"
+    return result
+
+
+def read_back(lab: LabConfig, host: str, props: str, topic: str, group: str) -> list[str]:
+    """Every value in the topic, from the beginning, until it has been idle for 10 s."""
+    bootstrap = f"{address(lab, host)}:{CLIENT_PORT}"
+    done = run_client(
+        lab,
+        host,
+        props,
+        f'{JAVA} {CONSOLE_CONSUMER} --bootstrap-server {bootstrap} --command-config "$PROPS" --topic {topic} '
+        f"--group {group} --from-beginning --timeout-ms 10000",
+        timeout=600,
+    )
+    assert "Processed a total of" in done.stderr or done.stdout, done.stderr[-2000:]
+    return done.stdout.split()
+
+
+def partition_leader(lab: LabConfig, users: KafkaUsers, topic: str, partition: int = 0) -> int:
+    from orchestrator.roles.kafka.ops import tools
+
+    for host in ("data-1", "data-2", "data-3"):
+        done = admin(lab, host, users, TOPICS, f"--describe --topic {topic}")
+        if done.returncode == 0:
+            return int(tools().parse_topics(done.stdout)[topic]["leaders"][partition])
+    raise AssertionError(f"no broker described {topic}")
+
+
+def kill_kafka(lab: LabConfig, host: str) -> None:
+    """kill -9 of the broker's JVM; systemd starts it again (Restart=on-failure)."""
+    subprocess.run(ssh_command(lab, lab.host(host), "systemctl", "kill", "-s", "KILL", "kafka"), check=True, timeout=60)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shlex
+import time
 import uuid
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import yaml
 
 from bench.lab_env import copy_lab_with
 from orchestrator.lab.config import LabConfig
+from orchestrator.roles.kafka.ops import node_ids
 from orchestrator.roles.kafka.ops import tools as kf_tools
 from orchestrator.validation import Environment, validate_environment
 from tests.faults import kafka_faults as kf
@@ -20,6 +22,7 @@ from tests.integration.conftest import apply_roles, assert_units_have_limits, ha
 DATA = ("data-1", "data-2", "data-3")
 # every listener the role declares: clients (SASL_SSL), brokers (SSL), controllers (SSL)
 PORTS = {9093, 9094, 9095}
+FAULT_TOPIC = "orders.faults"  # one partition: the fault tests know its leader
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +57,7 @@ def test_status_shows_the_quorum_and_durable_topics(kafka_env: Environment) -> N
     assert sorted(row["host"] for row in status["rows"]) == list(DATA)
     assert sorted(row["quorum"] for row in status["rows"]) == ["Follower", "Follower", "Leader"]
     topics = status["detail"]["topics"]
-    assert set(topics) == {"orders.events", "payments.events"}
+    assert set(topics) == {"orders.events", "payments.events", FAULT_TOPIC}
     for topic in topics.values():
         assert (topic["replication_factor"], topic["min_insync_replicas"], topic["under_replicated"]) == (3, 2, 0)
 
@@ -144,3 +147,42 @@ def test_a_broker_setting_rolls_out_one_node_at_a_time_and_rolls_back(
     assert plan.returncode == 0 and json.loads(plan.stdout)["changes"] == 0, plan.stdout
     status = harden("kafka", "status", "--env", "lab", "--format", "json")
     assert status.returncode == 0, status.stdout
+
+
+def _wait_healthy(timeout: float = 240) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        status = harden("kafka", "status", "--env", "lab", "--format", "json")
+        if status.returncode == 0:
+            return
+        assert time.monotonic() < deadline, status.stdout
+        time.sleep(5)
+
+
+def _restarts(lab: LabConfig, host: str) -> int:
+    return int(lab_ssh(lab, host, "systemctl show kafka -p NRestarts --value").strip())
+
+
+@pytest.mark.fault
+def test_a_killed_partition_leader_loses_no_acknowledged_message(lab: LabConfig, users: kf.KafkaUsers) -> None:
+    """(a) kill -9 of the leader of the producer's partition, under an idempotent acks=all producer."""
+    orders = kf.client_properties("orders", users.passwords["orders"])
+    host_of = {node: host for host, node in node_ids(list(DATA), list(DATA)).items()}
+    victim = host_of[kf.partition_leader(lab, users, FAULT_TOPIC)]
+    writer = next(h for h in DATA if h != victim)
+    restarts_before = _restarts(lab, victim)
+    prefix = int(time.time())
+    result = kf.run_producer(
+        lab, writer, orders, FAULT_TOPIC, seconds=20, rate=100, prefix=prefix,
+        fault=lambda: kf.kill_kafka(lab, victim), fault_after=5,
+    )  # fmt: skip
+    everything = kf.read_back(lab, writer, orders, FAULT_TOPIC, f"orders.check-{prefix}")
+    back = [v for v in everything if v.startswith(f"{prefix}.")]
+    lost = set(result.acked) - set(back)
+    print(f"fault a: {len(result.acked)} acknowledged, stall {result.stall_s():.1f} s, lost {len(lost)}, "
+          f"duplicates {len(back) - len(set(back))}, send errors {len(result.errors)}")  # fmt: skip
+    assert len(result.acked) > 1000, len(result.acked)
+    assert lost == set()
+    assert len(back) == len(set(back))  # idempotence: no message written twice
+    assert _restarts(lab, victim) == restarts_before + 1  # the kill happened, and systemd restarted it
+    _wait_healthy()
