@@ -20,15 +20,21 @@ author: harden maintainers
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.kafka_tools import ACLS, acl_args, admin_args, desired_acls, parse_acls, run_tool
+from ansible.module_utils.kafka_tools import (
+    ACLS,
+    ADMIN_OPTIONS,
+    acl_args,
+    admin_args,
+    desired_acls,
+    parse_acls,
+    run_tool,
+)
 
 
 def main():
     module = AnsibleModule(
         argument_spec={
-            "home": {"type": "str", "required": True},
-            "bootstrap": {"type": "str", "required": True},
-            "command_config": {"type": "str", "required": True},
+            **ADMIN_OPTIONS,
             "users": {"type": "list", "elements": "dict", "required": True},
         },
         supports_check_mode=True,

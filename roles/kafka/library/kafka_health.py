@@ -24,6 +24,7 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.kafka_tools import (
+    ADMIN_OPTIONS,
     QUORUM,
     TOPICS,
     admin_args,
@@ -71,9 +72,7 @@ def observe(p):
 def main():
     module = AnsibleModule(
         argument_spec={
-            "home": {"type": "str", "required": True},
-            "bootstrap": {"type": "str", "required": True},
-            "command_config": {"type": "str", "required": True},
+            **ADMIN_OPTIONS,
             "voters": {"type": "list", "elements": "int", "required": True},
             "timeout": {"type": "int", "default": 180},
             "max_voter_lag": {"type": "int", "default": 50},

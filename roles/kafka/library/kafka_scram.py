@@ -31,7 +31,7 @@ import os
 import secrets
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.kafka_tools import CONFIGS, admin_args, run_tool
+from ansible.module_utils.kafka_tools import ADMIN_OPTIONS, CONFIGS, admin_args, run_tool
 
 
 def digest(salt, name, password):
@@ -41,9 +41,7 @@ def digest(salt, name, password):
 def main():
     module = AnsibleModule(
         argument_spec={
-            "home": {"type": "str", "required": True},
-            "bootstrap": {"type": "str", "required": True},
-            "command_config": {"type": "str", "required": True},
+            **ADMIN_OPTIONS,
             "state_file": {"type": "str", "required": True},
             "users": {"type": "list", "elements": "dict", "required": True, "no_log": True},
         },

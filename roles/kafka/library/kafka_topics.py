@@ -32,6 +32,7 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.kafka_tools import (
+    ADMIN_OPTIONS,
     CONFIGS,
     REASSIGN,
     TOPICS,
@@ -46,9 +47,7 @@ from ansible.module_utils.kafka_tools import (
 def main():
     module = AnsibleModule(
         argument_spec={
-            "home": {"type": "str", "required": True},
-            "bootstrap": {"type": "str", "required": True},
-            "command_config": {"type": "str", "required": True},
+            **ADMIN_OPTIONS,
             "brokers": {"type": "list", "elements": "int", "required": True},
             "topics": {"type": "list", "elements": "dict", "required": True},
             "throttle": {"type": "int", "required": True},

@@ -50,6 +50,14 @@ def run_tool(home, main_class, args, heap="128m", timeout=300):
     return done.returncode, done.stdout, done.stderr
 
 
+# The options every admin module takes: where the tools are, and how to reach a broker as admin.
+ADMIN_OPTIONS = {
+    "home": {"type": "str", "required": True},
+    "bootstrap": {"type": "str", "required": True},
+    "command_config": {"type": "str", "required": True},
+}
+
+
 def admin_args(bootstrap, command_config):
     return ["--bootstrap-server", bootstrap, "--command-config", command_config]
 
