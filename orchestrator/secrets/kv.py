@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import secrets
 import string
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,45 +72,38 @@ class KvStore:
     def put_if_missing(self, ref: KvRef, value: str) -> str:
         """Store value under ref unless the key exists; return what Vault holds afterwards.
 
-        Uses check-and-set on the secret's version, so two writers never overwrite each other.
+        Uses check-and-set on the secret's version, so two writers never overwrite each other. A
+        refused check-and-set is read again after a pause: another writer came first, or the read
+        was served by a node that had not yet seen the last write.
         """
+        return self._check_and_set(ref, value, keep_existing=True)
+
+    def put(self, ref: KvRef, value: str) -> None:
+        """Set the key, keeping the secret's other keys (used by `secrets import`)."""
+        self._check_and_set(ref, value, keep_existing=False)
+
+    def _check_and_set(self, ref: KvRef, value: str, *, keep_existing: bool, attempts: int = 8) -> str:
+        """Read the secret, then write it back with the key set, on the condition that its version
+        is still the one read; never a blind overwrite of another writer's keys."""
         import hvac.exceptions
 
-        for _ in range(5):
+        refused = ""
+        for attempt in range(attempts):
             current, version = self.read_all(ref)
-            if ref.key in current:
+            if ref.key in current and (keep_existing or current[ref.key] == value):
                 return str(current[ref.key])
             try:
                 self._client.secrets.kv.v2.create_or_update_secret(
                     path=ref.path, mount_point=ref.mount, secret={**current, ref.key: value}, cas=version
                 )
                 return value
-            except hvac.exceptions.InvalidRequest:  # someone wrote in between: read again
-                continue
-        raise HardenError(f"{ref}: could not write after 5 attempts (concurrent writers?)")
-
-    def put(self, ref: KvRef, value: str) -> None:
-        """Set the key, keeping the secret's other keys (used by `secrets import`).
-
-        Check-and-set on the version read; a standby may serve a read that lags the active node by
-        a moment, so a version mismatch is read again and retried, never overwritten blindly.
-        """
-        import time
-
-        import hvac.exceptions
-
-        for attempt in range(10):
-            current, version = self.read_all(ref)
-            if current.get(ref.key) == value:
-                return
-            try:
-                self._client.secrets.kv.v2.create_or_update_secret(
-                    path=ref.path, mount_point=ref.mount, secret={**current, ref.key: value}, cas=version
-                )
-                return
-            except hvac.exceptions.InvalidRequest:  # someone wrote in between, or a stale read
-                time.sleep(0.1 * (attempt + 1))
-        raise HardenError(f"{ref}: could not write after 10 attempts (concurrent writers?)")
+            except hvac.exceptions.InvalidRequest as exc:  # the version moved on since the read
+                refused = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                time.sleep(min(0.1 * 2**attempt, 2.0))
+        raise HardenError(
+            f"{ref}: Vault refused {attempts} check-and-set writes ({refused}): another writer, or a node "
+            "serving reads that lag behind the active node (vault_standby_reads)"
+        )
 
     def remove_key(self, ref: KvRef) -> None:
         """Drop one key from the secret (a new version without it); nothing when it is absent."""

@@ -37,6 +37,11 @@ class VaultVars(StrictModel):
     vault_performance_multiplier: int = Field(
         1, ge=1, le=10, description="Raft timing multiplier (measured: 1 elects in 2.2 s, default 5 in 9 s)."
     )
+    vault_standby_reads: bool = Field(
+        False,
+        description="OpenBao: standbys answer reads from their own copy, which lags writes (openbao#3877). "
+        "Off: they forward to the active node.",
+    )
     vault_key_shares: int = Field(5, ge=1, le=10, description="Unseal key shares created at init.")
     vault_key_threshold: int = Field(3, ge=1, le=10, description="Shares needed to unseal.")
     vault_pgp_keys: list[str] = Field(

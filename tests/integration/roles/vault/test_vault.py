@@ -12,9 +12,11 @@ import hvac.exceptions
 import pytest
 import yaml
 
+from bench.lab_env import copy_lab_with
 from orchestrator.lab.config import LabConfig
 from orchestrator.roles.vault.ops import HEALTHY
-from orchestrator.secrets.vault_session import admin_client, init_file
+from orchestrator.secrets.kv import KvRef, KvStore
+from orchestrator.secrets.vault_session import admin_client, init_file, vault_nodes
 from orchestrator.validation import Environment, validate_environment
 from tests.faults import vault_faults
 from tests.faults.vault_faults import node_client
@@ -139,6 +141,54 @@ def test_secrets_import_moves_compose_secrets_into_vault(vault_env: Environment,
             env = dict(e.split("=", 1) for e in env) if isinstance(env, list) else env
             for var in variables:
                 assert stored[var] == str(env[var])
+
+
+def test_every_standby_reads_back_a_write_at_once(vault_env: Environment) -> None:
+    """A write through a standby is seen by the very next read through it (read-after-write).
+
+    With OpenBao's standby reads on (its default since 2.5), the next read lagged the write by 30 to
+    95 ms in the lab, and harden's check-and-set writes retried faster than that: the CI run of
+    ebea74c could create no second secret of a role once a standby served it.
+    """
+    standbys = [n.host for n in vault_nodes(vault_env) if n.host != vault_faults.active_node(vault_env)]
+    assert len(standbys) == 2
+    with admin_client(vault_env) as admin:
+        assert admin is not None
+        token = admin.token
+    for host in standbys:
+        path = f"harden/probes/standby-{host}-{time.time_ns()}"
+        with node_client(vault_env, host, token) as client:
+            for n in range(3):
+                client.secrets.kv.v2.create_or_update_secret(path=path, mount_point="secret", secret={"n": n})
+                read = client.secrets.kv.v2.read_secret_version(
+                    path=path, mount_point="secret", raise_on_deleted_version=True
+                )
+                assert read["data"]["data"] == {"n": n}, f"{host}: write {n} not seen by the next read"
+            store = KvStore(client)
+            for key in ("first", "second"):
+                store.put_if_missing(KvRef("secret", path, key), key)
+            assert store.read_all(KvRef("secret", path, "n"))[0] == {"n": 2, "first": "first", "second": "second"}
+            client.secrets.kv.v2.delete_metadata_and_all_versions(path=path, mount_point="secret")
+
+
+def test_a_restart_put_off_for_want_of_keys_waits_for_the_next_run_with_keys(
+    vault_env: Environment, lab: LabConfig, tmp_path: Path
+) -> None:
+    """A server setting changed without unseal keys is written but not restarted, and stays due:
+    before, a second run without keys found nothing to change and reported success, with every
+    node still running the old configuration."""
+    changed = copy_lab_with(tmp_path, "vault", "vault_performance_multiplier: 2")
+    marker = "test -e /var/lib/openbao/harden-restart-pending && echo pending || echo none"
+    try:
+        for _ in range(2):
+            put_off = harden("apply", "--env", str(changed), "--role", "vault")
+            assert put_off.returncode == 1 and "were not restarted" in put_off.stderr, put_off.stdout + put_off.stderr
+        assert [lab_ssh(lab, h, marker).strip() for h in ("data-1", "data-2", "data-3")] == ["pending"] * 3
+    finally:  # the lab as it was, restarted, for the tests after this one
+        restored = harden("apply", "--env", "lab", "--role", "vault", "--vault-keys-file", str(init_file("lab")))
+    assert restored.returncode == 0, restored.stdout + restored.stderr
+    assert [lab_ssh(lab, h, marker).strip() for h in ("data-1", "data-2", "data-3")] == ["none"] * 3
+    assert harden("vault", "status", "--env", "lab").returncode == 0
 
 
 def _sealed(host: str, status: str) -> bool:
