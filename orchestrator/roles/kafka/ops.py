@@ -47,22 +47,18 @@ def _settings(env: Environment) -> tuple[Any, list[str], list[str]]:
 
 
 def node_ids(brokers: list[str], controllers: list[str]) -> dict[str, int]:
-    """The role's node ids: positions in the sorted union of both groups, from 1."""
-    return {host: i for i, host in enumerate(sorted(set(brokers) | set(controllers)), start=1)}
+    """The role's node ids (kafka_tools.node_ids, which its templates use too)."""
+    return dict(tools().node_ids(brokers, controllers))
 
 
 def _script(bootstrap: str) -> str:
+    """One shell script that runs the three health reads, each output behind a marker line."""
     t = tools()
-    java = (
-        f"java -Xmx128m -XX:+UseSerialGC -Dlog4j2.configurationFile={t.TOOLS_LOG4J} -cp '{HOME}/libs/*'"
+    admin = t.admin_args(bootstrap, ADMIN_CONFIG)
+    return "".join(
+        f"echo '{MARK}{name}'\n{shlex.join([*t.java_command(HOME, tool), *admin, *args])} 2>&1\n"
+        for name, tool, args in t.HEALTH_READS
     )
-    admin = f"--bootstrap-server {shlex.quote(bootstrap)} --command-config {ADMIN_CONFIG}"
-    parts = {
-        "status": f"{java} {t.QUORUM} {admin} describe --status",
-        "replication": f"{java} {t.QUORUM} {admin} describe --replication",
-        "topics": f"{java} {t.TOPICS} {admin} --describe --exclude-internal",
-    }
-    return "".join(f"echo '{MARK}{name}'\n{cmd} 2>&1\n" for name, cmd in parts.items())
 
 
 def _sections(out: str) -> dict[str, str]:
@@ -108,33 +104,19 @@ def observe(env: Environment) -> dict[str, Any]:
 def assess(
     seen: dict[str, Any], brokers: list[str], controllers: list[str], min_isr: int, max_lag: int = 50
 ) -> list[str]:
-    """Why the cluster needs an operator (empty: healthy)."""
+    """Why the cluster needs an operator (empty: healthy): the rules the role's restarts wait on
+    (kafka_tools.health_reasons), then topics below RF 3 / min ISR 2."""
+    t = tools()
     ids = node_ids(brokers, controllers)
-    reasons = []
-    quorum = seen["quorum"]
-    if quorum["leader"] is None:
-        reasons.append("the controller quorum has no leader")
-    rows = {r["node"]: r for r in seen["replication"]}
-    for host in controllers:
-        row = rows.get(ids[host])
-        if row is None:
-            reasons.append(f"controller {host} (node {ids[host]}) is not in the quorum")
-        elif row["lag"] > max_lag:
-            reasons.append(f"controller {host} trails the quorum leader by {row['lag']} records")
-    for host in brokers:
-        if ids[host] not in rows:
-            reasons.append(f"broker {host} (node {ids[host]}) is not registered")
-    for name, topic in sorted(seen["topics"].items()):
-        offline = [p for p, leader in topic["leaders"].items() if leader < 0]
-        under = [p for p, isr in topic["isr"].items() if len(isr) < len(topic["assignment"].get(p, []))]
-        if offline:
-            reasons.append(f"topic {name}: {len(offline)} partitions offline")
-        elif under:
-            reasons.append(f"topic {name}: {len(under)} partitions under-replicated")
-        isr = int(topic["configs"].get("min.insync.replicas", min_isr))
-        if topic["replication_factor"] < 3 or isr < 2:
-            reasons.append(f"topic {name}: replication factor {topic['replication_factor']}, min ISR {isr}")
-    return reasons
+    reasons: list[str] = t.health_reasons(
+        seen["quorum"],
+        seen["replication"],
+        seen["topics"],
+        {ids[h]: h for h in controllers},
+        {ids[h]: h for h in brokers},
+        max_lag,
+    )
+    return reasons + list(t.durability_reasons(seen["topics"], min_isr))
 
 
 def report(env: Environment) -> StatusReport:
@@ -155,15 +137,17 @@ def report(env: Environment) -> StatusReport:
         rows.append((str(node), host, roles, row["status"] if row else "absent", str(row["lag"]) if row else ""))
     reasons = assess(seen, brokers, controllers, model.kafka_min_insync_replicas)
     verdict: Verdict = "down" if seen["quorum"]["leader"] is None else ("degraded" if reasons else "healthy")
+    counts = {name: tools().partition_counts(t) for name, t in seen["topics"].items()}
     topics = {
         name: {
             "partitions": t["partitions"],
             "replication_factor": t["replication_factor"],
             "min_insync_replicas": int(t["configs"].get("min.insync.replicas", model.kafka_min_insync_replicas)),
-            "under_replicated": sum(len(i) < len(t["assignment"].get(p, [])) for p, i in t["isr"].items()),
-            "offline": sum(leader < 0 for leader in t["leaders"].values()),
+            "under_replicated": counts[name][1],
+            "offline": counts[name][0],
         }
         for name, t in sorted(seen["topics"].items())
+        if not name.startswith("__")  # internal topics count in the reasons, not in the table
     }
     leader = seen["quorum"]["leader"]
     title = f"{env.name}: Kafka, quorum leader node {leader}, {len(topics)} topics (asked {seen['asked']})"

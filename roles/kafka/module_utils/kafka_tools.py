@@ -28,9 +28,11 @@ def argfile_line(arg):
     return '"' + arg.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def run_tool(home, main_class, args, heap="128m", timeout=300):
-    """Run one tool; returns (rc, stdout, stderr). ``home`` holds libs/."""
-    jvm = [
+def java_command(home, main_class, heap="128m"):
+    """The argv that starts one tool's main class with the role's jars; the role's modules, harden
+    kafka status and the lab's clients all start tools this way."""
+    return [
+        "java",
         f"-Xmx{heap}",
         "-XX:+UseSerialGC",
         f"-Dlog4j2.configurationFile={TOOLS_LOG4J}",
@@ -38,9 +40,14 @@ def run_tool(home, main_class, args, heap="128m", timeout=300):
         f"{home}/libs/*",
         main_class,
     ]
+
+
+def run_tool(home, main_class, args, heap="128m", timeout=300):
+    """Run one tool; returns (rc, stdout, stderr). ``home`` holds libs/."""
     fd, path = tempfile.mkstemp(prefix="kafka-args-", dir="/run")
     try:
         with os.fdopen(fd, "w") as fh:
+            jvm = java_command(home, main_class, heap)[1:]
             fh.write("\n".join(argfile_line(a) for a in [*jvm, *args]) + "\n")
         done = subprocess.run(
             ["java", "@" + path], capture_output=True, text=True, timeout=timeout, check=False, stdin=subprocess.DEVNULL
@@ -48,6 +55,70 @@ def run_tool(home, main_class, args, heap="128m", timeout=300):
     finally:
         os.unlink(path)
     return done.returncode, done.stdout, done.stderr
+
+
+# The three reads that health is decided from, as (name, tool, arguments after the admin ones).
+HEALTH_READS = (
+    ("status", QUORUM, ["describe", "--status"]),
+    ("replication", QUORUM, ["describe", "--replication"]),
+    ("topics", TOPICS, ["--describe"]),
+)
+
+
+def node_ids(brokers, controllers):
+    """The role's node ids: positions in the sorted union of both groups, from 1. The role's
+    templates get them from this function too (filter_plugins/kafka_nodes.py)."""
+    return {host: i for i, host in enumerate(sorted(set(brokers) | set(controllers)), start=1)}
+
+
+def health_reasons(quorum, replication, topics, voters, brokers, max_voter_lag=50):
+    """Why the cluster is not safe to touch (empty: it is): the quorum has no leader, a voter is
+    missing or trails the leader by more than ``max_voter_lag`` records, a broker is not registered,
+    a partition (internal topics included) is offline or under-replicated. ``voters`` and ``brokers``
+    map node ids to the names used in the reasons."""
+    reasons = []
+    if quorum["leader"] is None:
+        reasons.append("the controller quorum has no leader")
+    rows = {r["node"]: r for r in replication}
+
+    def label(node, name):
+        return f"node {node}" if name == str(node) else f"{name} (node {node})"
+
+    for node, name in voters.items():
+        row = rows.get(node)
+        if row is None:
+            reasons.append(f"controller {label(node, name)} is not in the quorum")
+        elif row["lag"] > max_voter_lag:
+            reasons.append(f"controller {label(node, name)} trails the quorum leader by {row['lag']} records")
+    for node, name in brokers.items():
+        if node not in rows:
+            reasons.append(f"broker {label(node, name)} is not registered")
+    for topic_name, topic in sorted(topics.items()):
+        offline, under = partition_counts(topic)
+        if offline:
+            reasons.append(f"topic {topic_name}: {offline} partitions offline")
+        elif under:
+            reasons.append(f"topic {topic_name}: {under} partitions under-replicated")
+    return reasons
+
+
+def partition_counts(topic):
+    """(offline, under-replicated) partitions of one parsed topic."""
+    offline = sum(leader < 0 for leader in topic["leaders"].values())
+    under = sum(len(isr) < len(topic["assignment"].get(p, [])) for p, isr in topic["isr"].items())
+    return offline, under
+
+
+def durability_reasons(topics, min_isr_default):
+    """Application topics below the durability rules: replication factor 3 and min ISR 2."""
+    reasons = []
+    for name, topic in sorted(topics.items()):
+        if name.startswith("__"):
+            continue
+        isr = int(topic["configs"].get("min.insync.replicas", min_isr_default))
+        if topic["replication_factor"] < 3 or isr < 2:
+            reasons.append(f"topic {name}: replication factor {topic['replication_factor']}, min ISR {isr}")
+    return reasons
 
 
 # The options every admin module takes: where the tools are, and how to reach a broker as admin.

@@ -106,3 +106,30 @@ def test_topic_changes_grow_but_never_shrink() -> None:
         KT.topic_changes(current, {**desired, "partitions": 1})
     same = {"name": "orders.events", "partitions": 2, "replication_factor": 1, "configs": {"retention.ms": "604800000"}}
     assert KT.topic_changes(current, same) == []
+
+
+def test_health_counts_internal_topics_and_durability_only_application_ones() -> None:
+    quorum = {"leader": 1, "epoch": 1, "high_watermark": 5, "max_lag": 0, "voters": [1, 2]}
+    replication = [{"node": 1, "lag": 0, "status": "Leader"}, {"node": 2, "lag": 0, "status": "Follower"}]
+    internal = {
+        "partitions": 1,
+        "replication_factor": 1,
+        "configs": {},
+        "assignment": {0: [1, 2]},
+        "leaders": {0: 1},
+        "isr": {0: [1]},
+    }
+    topics = {"__consumer_offsets": internal}
+    ids = {1: "1", 2: "2"}
+    assert KT.health_reasons(quorum, replication, topics, ids, {**ids, 3: "3"}) == [
+        "broker node 3 is not registered",  # names that are the ids themselves (the Ansible module)
+        "topic __consumer_offsets: 1 partitions under-replicated",
+    ]
+    assert KT.durability_reasons(topics, 2) == []
+    assert KT.partition_counts(internal) == (0, 1)
+
+
+def test_every_tool_starts_from_the_same_java_command() -> None:
+    argv = KT.java_command("/opt/kafka/current", KT.TOPICS)
+    assert argv[0] == "java" and argv[-1] == KT.TOPICS and "/opt/kafka/current/libs/*" in argv
+    assert [name for name, _tool, _args in KT.HEALTH_READS] == ["status", "replication", "topics"]

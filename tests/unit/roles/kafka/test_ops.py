@@ -52,7 +52,7 @@ def test_each_fault_is_named() -> None:
     reasons = assess(seen, HOSTS, HOSTS, 2)
     assert reasons == [
         "the controller quorum has no leader",
-        "controller data-2 trails the quorum leader by 900 records",
+        "controller data-2 (node 2) trails the quorum leader by 900 records",
         "controller data-3 (node 3) is not in the quorum",
         "broker data-3 (node 3) is not registered",
         "topic legacy: 1 partitions offline",
