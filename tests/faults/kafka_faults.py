@@ -17,16 +17,21 @@ from dataclasses import dataclass
 
 from orchestrator.lab.config import LabConfig
 from orchestrator.lab.manager import ssh_command
+from orchestrator.roles.kafka.ops import HOME, tools
 from orchestrator.secrets.resolver import role_secrets_path
 from orchestrator.secrets.vault_session import admin_client
 from orchestrator.validation import Environment
+from tests.faults.lab_ssh import heal, nft, ssh
 
 CA = "/etc/kafka/tls/ca.crt"
 CLIENT_PORT = 9093
-JAVA = (
-    "java -Xmx128m -XX:+UseSerialGC -Dlog4j2.configurationFile=/etc/kafka/tools-log4j2.properties "
-    "-cp '/opt/kafka/current/libs/*'"
-)
+
+
+def java(tool: str) -> str:
+    """The shell command that starts one Kafka tool, as the role's modules start it."""
+    return shlex.join(tools().java_command(HOME, tool))
+
+
 CONSOLE_CONSUMER = "org.apache.kafka.tools.consumer.ConsoleConsumer"
 CONSOLE_PRODUCER = "org.apache.kafka.tools.ConsoleProducer"
 TOPICS = "org.apache.kafka.tools.TopicCommand"
@@ -66,6 +71,12 @@ def address(lab: LabConfig, host: str) -> str:
     return lab.host(host).address
 
 
+def bootstrap_all(lab: LabConfig) -> str:
+    """Every broker's client listener, as an app's bootstrap list names them (a client on the app
+    host has no broker of its own to ask)."""
+    return ",".join(f"{address(lab, h)}:{CLIENT_PORT}" for h in ("data-1", "data-2", "data-3"))
+
+
 def run_client(
     lab: LabConfig, host: str, properties: str, command: str, timeout: float = 120
 ) -> subprocess.CompletedProcess[str]:
@@ -84,13 +95,13 @@ def run_client(
 
 
 def produce(lab: LabConfig, host: str, props: str, topic: str, lines: list[str]) -> subprocess.CompletedProcess[str]:
-    bootstrap = f"{address(lab, host)}:{CLIENT_PORT}"
+    bootstrap = bootstrap_all(lab)
     payload = shlex.quote("\n".join(lines) + "\n")
     return run_client(
         lab,
         host,
         props,
-        f"printf %s {payload} | {JAVA} {CONSOLE_PRODUCER} --bootstrap-server {bootstrap} "
+        f"printf %s {payload} | {java(CONSOLE_PRODUCER)} --bootstrap-server {bootstrap} "
         f'--command-config "$PROPS" --topic {topic} --command-property acks=all',
     )
 
@@ -98,12 +109,12 @@ def produce(lab: LabConfig, host: str, props: str, topic: str, lines: list[str])
 def consume(
     lab: LabConfig, host: str, props: str, topic: str, group: str, count: int, timeout_ms: int = 20000
 ) -> subprocess.CompletedProcess[str]:
-    bootstrap = f"{address(lab, host)}:{CLIENT_PORT}"
+    bootstrap = bootstrap_all(lab)
     return run_client(
         lab,
         host,
         props,
-        f'{JAVA} {CONSOLE_CONSUMER} --bootstrap-server {bootstrap} --command-config "$PROPS" --topic {topic} '
+        f'{java(CONSOLE_CONSUMER)} --bootstrap-server {bootstrap} --command-config "$PROPS" --topic {topic} '
         f"--group {group} --from-beginning --max-messages {count} --timeout-ms {timeout_ms}",
     )
 
@@ -145,7 +156,7 @@ def admin(lab: LabConfig, host: str, users: KafkaUsers, tool: str, args: str) ->
     """One of Kafka's admin tools as the admin super user."""
     bootstrap = f"{address(lab, host)}:{CLIENT_PORT}"
     props = client_properties("admin", users.passwords["admin"])
-    command = f'{JAVA} {tool} --bootstrap-server {bootstrap} --command-config "$PROPS" {args}'
+    command = f'{java(tool)} --bootstrap-server {bootstrap} --command-config "$PROPS" {args}'
     return run_client(lab, host, props, command)
 
 
@@ -187,12 +198,15 @@ def run_producer(
     fault: Callable[[], None] | None = None,
     fault_after: float = 3.0,
     prefix: int = 0,
+    stop_after_fault: float | None = None,
 ) -> ProduceResult:
     """Kafka's VerifiableProducer on ``host`` at ``rate`` messages/s for about ``seconds``;
-    ``fault`` runs ``fault_after`` seconds in. Every acknowledged value ("<prefix>.<n>") is recorded."""
-    bootstrap = f"{address(lab, host)}:{CLIENT_PORT}"
+    ``fault`` runs ``fault_after`` seconds in. Every acknowledged value ("<prefix>.<n>") is recorded.
+    With ``stop_after_fault``, the producer is stopped (SIGTERM: it flushes and reports what was
+    acknowledged) that many seconds after the fault returns, however long the fault took."""
+    bootstrap = bootstrap_all(lab)
     command = (
-        f'{JAVA} {VERIFIABLE_PRODUCER} --bootstrap-server {bootstrap} --command-config "$PROPS" '
+        f'{java(VERIFIABLE_PRODUCER)} --bootstrap-server {bootstrap} --command-config "$PROPS" '
         f"--topic {topic} --max-messages {int(seconds * rate)} --throughput {rate} --acks -1 "
         f"--value-prefix {prefix}"
     )
@@ -211,13 +225,24 @@ def run_producer(
 
         def inject() -> None:
             time.sleep(fault_after)
-            fault()
+            try:
+                fault()
+            finally:
+                if stop_after_fault is not None:
+                    time.sleep(stop_after_fault)
+                    only_the_jvm = shlex.quote(f"^java .*{VERIFIABLE_PRODUCER}")
+                    subprocess.run(
+                        ssh_command(lab, lab.host(host), "pkill", "-TERM", "-f", only_the_jvm),
+                        capture_output=True,
+                        timeout=60,
+                        check=False,
+                    )
 
         injector = threading.Thread(target=inject, daemon=True)
         injector.start()
-    out, err = proc.communicate(input=props + PRODUCER_SETTINGS, timeout=seconds + 300)
+    out, err = proc.communicate(input=props + PRODUCER_SETTINGS, timeout=seconds + 600)
     if injector is not None:
-        injector.join(timeout=60)
+        injector.join()  # a fault that outlives a failed producer must not run on into the next test
     result = ProduceResult([], [], [])
     for line in out.splitlines():
         try:
@@ -229,18 +254,19 @@ def run_producer(
             result.ack_ms.append(int(event["timestamp"]))
         elif event.get("name") == "producer_send_error":
             result.errors.append(str(event.get("exception", event)))
-    assert proc.returncode == 0 and result.acked, f"the producer failed ({proc.returncode}): {err[-2000:]}"
+    stopped = stop_after_fault is not None and proc.returncode in (0, 143)  # 143: our SIGTERM
+    assert (proc.returncode == 0 or stopped) and result.acked, f"the producer failed ({proc.returncode}): {err[-2000:]}"
     return result
 
 
 def read_back(lab: LabConfig, host: str, props: str, topic: str, group: str) -> list[str]:
     """Every value in the topic, from the beginning, until it has been idle for 10 s."""
-    bootstrap = f"{address(lab, host)}:{CLIENT_PORT}"
+    bootstrap = bootstrap_all(lab)
     done = run_client(
         lab,
         host,
         props,
-        f'{JAVA} {CONSOLE_CONSUMER} --bootstrap-server {bootstrap} --command-config "$PROPS" --topic {topic} '
+        f'{java(CONSOLE_CONSUMER)} --bootstrap-server {bootstrap} --command-config "$PROPS" --topic {topic} '
         f"--group {group} --from-beginning --timeout-ms 10000",
         timeout=600,
     )
@@ -249,8 +275,6 @@ def read_back(lab: LabConfig, host: str, props: str, topic: str, group: str) -> 
 
 
 def partition_leader(lab: LabConfig, users: KafkaUsers, topic: str, partition: int = 0) -> int:
-    from orchestrator.roles.kafka.ops import tools
-
     for host in ("data-1", "data-2", "data-3"):
         done = admin(lab, host, users, TOPICS, f"--describe --topic {topic}")
         if done.returncode == 0:
@@ -261,3 +285,175 @@ def partition_leader(lab: LabConfig, users: KafkaUsers, topic: str, partition: i
 def kill_kafka(lab: LabConfig, host: str) -> None:
     """kill -9 of the broker's JVM; systemd starts it again (Restart=on-failure)."""
     subprocess.run(ssh_command(lab, lab.host(host), "systemctl", "kill", "-s", "KILL", "kafka"), check=True, timeout=60)
+
+
+# --- the app host's client kit -------------------------------------------------------------------
+
+APP_HOST = "ops-1"
+
+
+def install_client(lab: LabConfig, host: str = APP_HOST, source: str = "data-1") -> None:
+    """Java, Kafka's jars, the CA and the tools' log settings on an app host, as a service's
+    image would carry them: the fault producer runs there, off the brokers. Done once."""
+    from orchestrator.roles.kafka.model import KafkaVars
+
+    present = subprocess.run(
+        ssh_command(lab, lab.host(host), "test -e /opt/kafka/current/libs && command -v java"),
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    if present.returncode == 0:
+        return
+    tarball = KafkaVars().kafka_artifact
+    steps = [
+        "DEBIAN_FRONTEND=noninteractive apt-get install -y -q openjdk-17-jre-headless >/dev/null",
+        "mkdir -p /opt/kafka /etc/kafka/tls",
+    ]
+    for step in steps:
+        ssh(lab, host, step)
+    with open(tarball, "rb") as fh:
+        done = subprocess.run(
+            ssh_command(lab, lab.host(host), "tar -xzf - -C /opt/kafka"), stdin=fh, capture_output=True, timeout=600
+        )
+    assert done.returncode == 0, done.stderr
+    ssh(lab, host, "ln -sfn /opt/kafka/$(ls /opt/kafka | grep -m1 '^kafka_') /opt/kafka/current")
+    for path in (CA, tools().TOOLS_LOG4J):
+        content = subprocess.run(
+            ssh_command(lab, lab.host(source), "cat", path), capture_output=True, timeout=60, check=True
+        ).stdout
+        subprocess.run(
+            ssh_command(lab, lab.host(host), f"cat > {path} && chmod 0644 {path}"),
+            input=content,
+            capture_output=True,
+            timeout=60,
+            check=True,
+        )
+
+
+# --- network faults ----------------------------------------------------------------------------
+
+
+def isolate(lab: LabConfig, host: str, peers: list[str]) -> None:
+    """Drop every packet between ``host`` and ``peers``, both ways (the app host still reaches it)."""
+    addresses = ", ".join(lab.host(p).address for p in peers)
+    nft(
+        lab,
+        host,
+        f"""
+table inet harden_fault {{
+  chain input {{ type filter hook input priority 0; ip saddr {{ {addresses} }} drop; }}
+  chain output {{ type filter hook output priority 0; ip daddr {{ {addresses} }} drop; }}
+}}
+""",
+    )
+
+
+# --- the fault cases, shared by tests/integration/roles/kafka and bench/kafka_failover.py --------
+
+QUORUM = "org.apache.kafka.tools.MetadataQuorumCommand"
+BROKERS = ("data-1", "data-2", "data-3")
+ISOLATION_S = 15.0
+
+
+@dataclass(frozen=True)
+class FaultRun:
+    case: str
+    victim: str
+    acked: int
+    lost: int
+    duplicates: int
+    stall_s: float
+    send_errors: int
+
+    def line(self) -> str:
+        return (
+            f"fault {self.case} on {self.victim}: {self.acked} acknowledged, stall {self.stall_s:.1f} s, "
+            f"lost {self.lost}, duplicates {self.duplicates}, send errors {self.send_errors}"
+        )
+
+
+def host_of_node(node: int) -> str:
+    from orchestrator.roles.kafka.ops import node_ids
+
+    return {n: h for h, n in node_ids(list(BROKERS), list(BROKERS)).items()}[node]
+
+
+def active_controller(lab: LabConfig, users: KafkaUsers) -> str:
+    for host in BROKERS:
+        done = admin(lab, host, users, QUORUM, "describe --status")
+        leader = tools().parse_quorum_status(done.stdout)["leader"] if done.returncode == 0 else None
+        if leader is not None:
+            return host_of_node(leader)
+    raise AssertionError("no broker named the quorum leader")
+
+
+def restarts(lab: LabConfig, host: str) -> int:
+    done = subprocess.run(
+        ssh_command(lab, lab.host(host), "systemctl show kafka -p NRestarts --value"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return int(done.stdout.strip())
+
+
+def run_case(
+    lab: LabConfig,
+    users: KafkaUsers,
+    case: str,
+    topic: str,
+    user: str = "orders",
+    seconds: float = 20,
+    rate: int = 100,
+    fault: Callable[[], None] | None = None,
+) -> FaultRun:
+    """One fault under an idempotent acks=all producer on the app host, then every message read back.
+
+    a: kill -9 of the topic's partition-0 leader; b: that leader cut off from the other brokers for
+    ISOLATION_S, then healed; c: kill -9 of the active controller; d: ``fault`` (a rolling restart),
+    the producer stopping 5 s after it returns.
+    """
+    install_client(lab)
+    props = client_properties(user, users.passwords[user])
+    victim = "-"
+    if case in ("a", "b"):
+        victim = host_of_node(partition_leader(lab, users, topic))
+    elif case == "c":
+        victim = active_controller(lab, users)
+    restarted = restarts(lab, victim) if case in ("a", "c") else 0
+
+    def cut_off() -> None:
+        isolate(lab, victim, [h for h in BROKERS if h != victim])
+        try:
+            time.sleep(ISOLATION_S)
+        finally:
+            heal(lab, victim)
+
+    kill = lambda: kill_kafka(lab, victim)  # noqa: E731
+    inject = {"a": kill, "b": cut_off, "c": kill, "d": fault}[case]
+    assert inject is not None, "case d needs the fault to run"
+    prefix = int(time.time())  # VerifiableProducer takes a Java int
+    if case == "d":
+        result = run_producer(
+            lab, APP_HOST, props, topic, seconds=3600, rate=rate, prefix=prefix, fault=inject, fault_after=5,
+            stop_after_fault=5,
+        )  # fmt: skip
+    else:
+        result = run_producer(
+            lab, APP_HOST, props, topic, seconds=seconds, rate=rate, prefix=prefix, fault=inject, fault_after=5
+        )
+    everything = read_back(lab, APP_HOST, props, topic, f"{user}.check-{prefix}")
+    back = [v for v in everything if v.startswith(f"{prefix}.")]
+    if case in ("a", "c"):
+        assert restarts(lab, victim) == restarted + 1, f"{victim} was not killed and restarted"
+    return FaultRun(
+        case=case,
+        victim=victim,
+        acked=len(result.acked),
+        lost=len(set(result.acked) - set(back)),
+        duplicates=len(back) - len(set(back)),
+        stall_s=result.stall_s(),
+        send_errors=len(result.errors),
+    )

@@ -44,3 +44,20 @@ def run_client_during(
         raise AssertionError(f"{script.name} on {CLIENT_HOST} did not finish")
     data: dict[str, Any] = json.loads(result["out"])
     return data
+
+
+def nft(lab: LabConfig, host: str, script: str, check: bool = True) -> None:
+    """nft in a host's network namespace, from the machine: a fault injected outside the host."""
+    proc = subprocess.run(
+        ["ip", "netns", "exec", lab.netns(lab.host(host)), "nft", "-f", "-"],
+        input=script,
+        capture_output=True,
+        text=True,
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(f"nft on {host}: {proc.stderr.strip()}")
+
+
+def heal(lab: LabConfig, host: str) -> None:
+    """Remove the fault table that nft() scripts create (``table inet harden_fault``)."""
+    nft(lab, host, "delete table inet harden_fault\n", check=False)

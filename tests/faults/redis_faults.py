@@ -6,7 +6,6 @@ faults are injected on the data nodes through SSH. Secrets travel on stdin only.
 
 from __future__ import annotations
 
-import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ from orchestrator.lab.config import LabConfig
 from orchestrator.secrets.resolver import role_secrets_path
 from orchestrator.secrets.vault_session import admin_client
 from orchestrator.validation import Environment
-from tests.faults.lab_ssh import run_client_during, ssh
+from tests.faults.lab_ssh import heal, nft, run_client_during, ssh  # noqa: F401  (heal: used as rf.heal)
 
 WRITER = Path(__file__).with_name("redis_writer.py")
 MASTER_NAME = "platform"
@@ -119,22 +118,10 @@ def start_again(lab: LabConfig, host: str) -> None:
     ssh(lab, host, "systemctl start redis-server")
 
 
-def _nft(lab: LabConfig, host: str, script: str, check: bool = True) -> None:
-    """nft in a host's network namespace, from the machine: a fault injected outside the host."""
-    proc = subprocess.run(
-        ["ip", "netns", "exec", lab.netns(lab.host(host)), "nft", "-f", "-"],
-        input=script,
-        capture_output=True,
-        text=True,
-    )
-    if check and proc.returncode != 0:
-        raise AssertionError(f"nft on {host}: {proc.stderr.strip()}")
-
-
 def cut_replication(lab: LabConfig, master: str) -> None:
     """Drop all Redis-port traffic between the master and the other data nodes, both ways."""
     peers = ", ".join(h.address for h in lab.hosts if h.name.startswith("data-") and h.name != master)
-    _nft(
+    nft(
         lab,
         master,
         f"""
@@ -144,10 +131,6 @@ table inet harden_fault {{
 }}
 """,
     )
-
-
-def heal(lab: LabConfig, host: str) -> None:
-    _nft(lab, host, "delete table inet harden_fault\n", check=False)
 
 
 def wait_replicas(lab: LabConfig, ra: RedisAccess, master: str, count: int, timeout: float = 60) -> None:
