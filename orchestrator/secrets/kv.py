@@ -40,8 +40,11 @@ class KvRef:
 
 
 def generate_value(spec: GenerateSpec) -> str:
-    if spec.charset == "kafka_uuid":  # what `kafka-storage random-uuid` prints: a Uuid in base64url
-        return base64.urlsafe_b64encode(secrets.token_bytes(16)).decode().rstrip("=")
+    if spec.charset == "kafka_uuid":  # what `kafka-storage random-uuid` prints: a Uuid in base64url,
+        while True:  # never starting with "-", which Kafka's tools read as an option (as Uuid.randomUuid)
+            value = base64.urlsafe_b64encode(secrets.token_bytes(16)).decode().rstrip("=")
+            if not value.startswith("-"):
+                return value
     alphabet = CHARSETS[spec.charset]
     return "".join(secrets.choice(alphabet) for _ in range(spec.length))
 

@@ -75,3 +75,12 @@ def test_a_read_that_never_catches_up_is_named_with_vault_message() -> None:
         store.put_if_missing(REF_B, "2")
     assert "check-and-set parameter did not match" in str(caught.value)
     assert "vault_standby_reads" in str(caught.value)
+
+
+def test_a_kafka_cluster_id_never_starts_with_a_dash() -> None:
+    """A fresh lab's cluster id began with "-": kafka-storage format took it for an option."""
+    from orchestrator.models.base import GenerateSpec
+    from orchestrator.secrets.kv import generate_value
+
+    ids = [generate_value(GenerateSpec(charset="kafka_uuid")) for _ in range(3000)]
+    assert all(len(i) == 22 and not i.startswith("-") for i in ids)
