@@ -22,6 +22,7 @@ from bench.lab_env import apply_lab_with
 from orchestrator.lab.config import load_lab_config
 from orchestrator.validation import validate_environment
 from tests.faults import redis_faults as rf
+from tests.faults.lab_ssh import heal
 
 OUT = Path(__file__).with_name("redis_failover.md")
 SETTINGS = [
@@ -48,7 +49,7 @@ def one_run(prefix: str, partition: bool, seconds: float, wait: int = 0) -> tupl
     try:
         result = rf.run_writer(lab, ra, seconds=seconds, prefix=prefix, fault=fault, wait=wait)
     finally:
-        rf.heal(lab, old)
+        heal(lab, old)
     new = rf.master_host(lab, ra)
     missing = set(result.acked) - rf.stored_ids(lab, ra, new, prefix)
     rf.start_again(lab, old)

@@ -34,7 +34,10 @@ def java(tool: str) -> str:
 
 CONSOLE_CONSUMER = "org.apache.kafka.tools.consumer.ConsoleConsumer"
 CONSOLE_PRODUCER = "org.apache.kafka.tools.ConsoleProducer"
-TOPICS = "org.apache.kafka.tools.TopicCommand"
+TOPICS = tools().TOPICS  # the role's own names for the tools it runs
+CONFIGS = tools().CONFIGS
+QUORUM = tools().QUORUM
+BROKERS = ("data-1", "data-2", "data-3")
 
 
 @dataclass(frozen=True)
@@ -74,7 +77,7 @@ def address(lab: LabConfig, host: str) -> str:
 def bootstrap_all(lab: LabConfig) -> str:
     """Every broker's client listener, as an app's bootstrap list names them (a client on the app
     host has no broker of its own to ask)."""
-    return ",".join(f"{address(lab, h)}:{CLIENT_PORT}" for h in ("data-1", "data-2", "data-3"))
+    return ",".join(f"{address(lab, h)}:{CLIENT_PORT}" for h in BROKERS)
 
 
 def run_client(
@@ -149,7 +152,6 @@ print(json.dumps({"plaintext": {p: ask(p, False) for p in ports}, "tls": {p: ask
 """
 
 
-CONFIGS = "org.apache.kafka.tools.ConfigCommand"
 
 
 def admin(lab: LabConfig, host: str, users: KafkaUsers, tool: str, args: str) -> subprocess.CompletedProcess[str]:
@@ -275,7 +277,7 @@ def read_back(lab: LabConfig, host: str, props: str, topic: str, group: str) -> 
 
 
 def partition_leader(lab: LabConfig, users: KafkaUsers, topic: str, partition: int = 0) -> int:
-    for host in ("data-1", "data-2", "data-3"):
+    for host in BROKERS:
         done = admin(lab, host, users, TOPICS, f"--describe --topic {topic}")
         if done.returncode == 0:
             return int(tools().parse_topics(done.stdout)[topic]["leaders"][partition])
@@ -351,8 +353,6 @@ table inet harden_fault {{
 
 # --- the fault cases, shared by tests/integration/roles/kafka and bench/kafka_failover.py --------
 
-QUORUM = "org.apache.kafka.tools.MetadataQuorumCommand"
-BROKERS = ("data-1", "data-2", "data-3")
 ISOLATION_S = 15.0
 
 

@@ -16,7 +16,7 @@ from orchestrator.lab.config import LabConfig
 from orchestrator.secrets.resolver import role_secrets_path
 from orchestrator.secrets.vault_session import admin_client
 from orchestrator.validation import Environment
-from tests.faults.lab_ssh import heal, nft, run_client_during, ssh  # noqa: F401  (heal: used as rf.heal)
+from tests.faults.lab_ssh import nft, run_client_during, ssh
 
 WRITER = Path(__file__).with_name("redis_writer.py")
 MASTER_NAME = "platform"

@@ -10,6 +10,7 @@ import pytest
 from orchestrator.lab.config import LabConfig
 from orchestrator.validation import Environment, validate_environment
 from tests.faults import redis_faults as rf
+from tests.faults.lab_ssh import heal
 from tests.integration.conftest import apply_roles, assert_units_have_limits, harden, lab_ssh
 
 DATA = ("data-1", "data-2", "data-3")
@@ -153,7 +154,7 @@ def test_b_partition_then_kill_loses_no_acknowledged_write(lab: LabConfig, ra: r
     try:
         result = rf.run_writer(lab, ra, seconds=20, prefix="orders:fault-b", fault=fault, wait=2)
     finally:
-        rf.heal(lab, old)
+        heal(lab, old)
     new = rf.master_host(lab, ra)
     assert new != old
     missing = set(result.acked) - rf.stored_ids(lab, ra, new, "orders:fault-b")
