@@ -334,8 +334,12 @@ def test_new_standby_joins_by_inventory(lab: LabConfig, pg_env: Environment, tmp
         assert applied.returncode == 0, applied.stdout + applied.stderr
         members = {m.name: m for m in status(pg_env)}
         assert "ops-1" in members and members["ops-1"].role in ("replica", "sync_standby")
-        assert members["ops-1"].state in ("running", "streaming") and members["ops-1"].lag == 0
-        deadline = time.monotonic() + 30  # Patroni reports "running" a moment before the WAL receiver streams
+        assert members["ops-1"].state == "streaming"  # the apply waited for it (wait_cluster.yml)
+        # the lag Patroni reports compares positions each member publishes once per loop_wait
+        deadline = time.monotonic() + 30
+        while (lag := {m.name: m for m in status(pg_env)}["ops-1"].lag) != 0:
+            assert time.monotonic() < deadline, f"ops-1 still lags by {lag} bytes"
+            time.sleep(1)
         while True:
             lead = pf.current_leader(pg_env)
             senders = pf.psql(lab, lead, "SELECT client_addr FROM pg_stat_replication WHERE state = 'streaming';")
