@@ -155,8 +155,8 @@ def write(
         "Kafka 4.4.0 (KRaft, three combined broker+controller nodes on data-1..3); an idempotent `acks=all` "
         "VerifiableProducer on ops-1 at 100 messages/s to a one-partition topic, then every message read back "
         "with a console consumer. Stall: the producer's longest gap between two acknowledgements, median of "
-        "the runs. Lost: acknowledged messages not read back, summed over the runs. The three settings ran one "
-        "after the other in one session.",
+        "the runs. Lost: acknowledged messages not read back, summed over the runs. Each invocation runs the three "
+        "settings one after the other; bench/logs/kafka_failover.log names the invocations its run lines come from.",
         "",
         "| setting | case | stall, median (s) | runs (s) | lost / acknowledged | duplicates |",
         "| --- | --- | --- | --- | --- | --- |",
@@ -179,7 +179,9 @@ def write(
         "alone (min ISR 1), and (b) and (c) barely stall it; (a) takes it offline until systemd has restarted "
         "the broker. kill -9 keeps the page cache, so nothing acknowledged is lost here; losing that broker's "
         "disk would lose every message of the partition. With RF 3 and min ISR 2 the isolated leader in (b) "
-        "acknowledges nothing until the network heals (15 s) or the client's request times out.",
+        "acknowledges nothing until the network heals (15 s) or the client's request times out. In (d) each broker "
+        "restarts in turn, after the previous one has caught up: with RF 3 a partition always has a leader, while "
+        "the RF 1 partition is offline for as long as its one broker restarts.",
         "",
         "## Memory per broker at idle (after the runs, heap 384m)",
         "",
