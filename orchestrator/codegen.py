@@ -56,6 +56,8 @@ def _strip_optional(annotation: Any) -> tuple[Any, bool]:
 
 def _type_spec(annotation: Any) -> dict[str, Any]:
     annotation, _ = _strip_optional(annotation)
+    if typing.get_origin(annotation) is typing.Annotated:  # list[Hostname]: the constraint is the model's
+        annotation = typing.get_args(annotation)[0]
     origin = typing.get_origin(annotation)
     if annotation is SecretSpec:
         return {"type": "str", "no_log": True}

@@ -180,6 +180,12 @@ def validate_environment(env: str) -> Environment:
             issues.append(ConfigIssue(settings_file, "roles", f"role {role} requires {', '.join(missing)}: add it"))
         if not spec.exists:
             issues.append(ConfigIssue(settings_file, "roles", f"role {role} is not implemented in roles/ yet"))
+        if spec.lab_only and settings.protected:
+            issues.append(
+                ConfigIssue(
+                    settings_file, "roles", f"role {role} stands in for a public service in the lab only: remove it"
+                )
+            )
         role_vars[role], role_issues = _validate_role(inv, spec, settings_file, settings.protected)
         issues += role_issues
     if issues:

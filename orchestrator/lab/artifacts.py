@@ -24,11 +24,12 @@ from pathlib import Path
 
 from orchestrator.errors import HardenError
 from orchestrator.paths import ARTIFACTS_DIR
+from orchestrator.roles.edge.model import TRAEFIK
 from orchestrator.roles.postgres_ha.model import PATRONI
 from orchestrator.roles.vault.model import OPENBAO
 
 OPENBAO_VERSION = OPENBAO.version
-TRAEFIK_VERSION = "3.7.15"
+TRAEFIK_VERSION = TRAEFIK.version
 KAFKA_VERSION = "4.4.0"
 PATRONI_VERSION = PATRONI.version
 # What the postgres_ha role installs from the wheelhouse (roles/postgres_ha/vars/main.yml).

@@ -29,17 +29,20 @@ def _discover() -> list[RoleSpec]:
 
 
 def dependency_order(specs: list[RoleSpec]) -> list[RoleSpec]:
-    """Topological order by ``requires`` (ties by name); an unknown or circular requirement is an error."""
+    """Topological order by ``requires`` and ``before`` (ties by name); an unknown or circular name is an error."""
     by_name = {s.name: s for s in specs}
+    after: dict[str, set[str]] = {s.name: set(s.requires) for s in specs}
     for spec in specs:
-        unknown = [r for r in spec.requires if r not in by_name]
+        unknown = [r for r in (*spec.requires, *spec.before) if r not in by_name]
         if unknown:
-            raise RuntimeError(f"role {spec.name} requires unknown role {unknown[0]!r}")
+            raise RuntimeError(f"role {spec.name} names unknown role {unknown[0]!r} in requires or before")
+        for later in spec.before:
+            after[later].add(spec.name)
     ordered: list[RoleSpec] = []
     done: set[str] = set()
     pending = sorted(by_name)
     while pending:
-        ready = [n for n in pending if set(by_name[n].requires) <= done]
+        ready = [n for n in pending if after[n] <= done]
         if not ready:
             raise RuntimeError(f"circular requires between roles: {', '.join(pending)}")
         name = ready[0]

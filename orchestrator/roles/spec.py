@@ -39,6 +39,11 @@ class RoleSpec:
     # are only in the other groups (a Sentinel on a host that runs no Redis, say).
     groups: tuple[str, ...]
     requires: tuple[str, ...] = ()
+    # Roles this one must run before when both run, without requiring them (the lab's ACME server
+    # comes before the edge that orders certificates from it; production edges have no such role).
+    before: tuple[str, ...] = ()
+    # A role only the lab runs (a stand-in for a public service): a protected environment refuses it.
+    lab_only: bool = False
     # Vault service name (secret path, policy, AppRole) of a role other services consume.
     service: str | None = None
     topology: TopologyCheck | None = None

@@ -78,7 +78,7 @@ def test_history_of_an_unknown_role_is_an_error() -> None:
 def test_validate_bundled_lab() -> None:
     result = CliRunner().invoke(main, ["validate", "--env", "lab"])
     assert result.exit_code == 0, result.output
-    assert "lab: valid (4 hosts" in result.output
+    assert "lab: valid (5 hosts" in result.output
 
 
 def _bad_env(tmp_path: Path) -> Path:

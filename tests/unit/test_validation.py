@@ -17,6 +17,7 @@ VAULT_DEFAULTS = {
     "vault_artifact": "/srv/artifacts/bao",  # any controller path
     "vault_unseal_keys_plaintext": True,
 }
+EDGE_DEFAULTS = {"edge_acme_email": "ops@example.org"}  # the one required edge variable
 # A protected environment keeps its unseal keys PGP-encrypted (one operator key per share).
 VAULT_PROTECTED = {"vault_unseal_keys_plaintext": False, "vault_pgp_keys": [f"/keys/op{i}.asc" for i in range(5)]}
 
@@ -35,6 +36,8 @@ def _hosts(sentinels: int = 3, etcd: int = 3, vault: bool = True) -> dict[str, A
         "redis_sentinels": {"hosts": dict.fromkeys([*data, *extra][:sentinels])},
         "kafka": {"hosts": dict.fromkeys(data)},
         "kafka_controllers": {"hosts": dict.fromkeys(data)},
+        "edge": {"hosts": {"edge-1": {"ansible_host": "10.77.0.31"}}},
+        "acme_ca": {"children": {"ops": None}},
     }
     if vault:
         children["vault"] = {"children": {"data": None}}
@@ -55,10 +58,14 @@ def make_env(
     (env / "host_vars").mkdir()
     (env / "hosts.yml").write_text(yaml.safe_dump(hosts or _hosts()))
     (env / "harden.yml").write_text(yaml.safe_dump(settings if settings is not None else {"roles": ALL_ROLES}))
-    group_vars = {**({"vault": {}} if vault_defaults else {}), **(group_vars or {})}
+    edge = {"edge": {}} if "edge" in (settings or {"roles": ALL_ROLES}).get("roles", []) else {}
+    group_vars = {**({"vault": {}} if vault_defaults else {}), **edge, **(group_vars or {})}
     for group, values in group_vars.items():
         if group == "vault":
             values = {**VAULT_DEFAULTS, **values}
+        if group == "edge":
+            protected = {"edge_acme_ca": "letsencrypt"} if (settings or {}).get("protected") else {}
+            values = {**EDGE_DEFAULTS, **protected, **values}
         (env / "group_vars" / f"{group}.yml").write_text(yaml.safe_dump(values))
     for host, values in (host_vars or {}).items():
         (env / "host_vars" / f"{host}.yml").write_text(yaml.safe_dump(values))
@@ -82,6 +89,8 @@ def all_roles_exist(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 GV = "group_vars/all.yml"
+EDGE_GV = "group_vars/edge.yml"
+EDGE_ROUTE = {"name": "app", "hosts": ["a.example.org"], "backends": ["http://10.0.0.5:8080"]}
 CASES: list[tuple[str, dict[str, Any], tuple[str, str, str]]] = [
     (
         "size pattern",
@@ -263,6 +272,75 @@ CASES: list[tuple[str, dict[str, Any], tuple[str, str, str]]] = [
         {"vault": {"vault_tls_min_version": "tls10"}},
         ("group_vars/vault.yml", "vault_tls_min_version", "Input should be 'tls12' or 'tls13'"),
     ),
+    (
+        "edge insecure api",
+        {"edge": {"edge_api_insecure": True}},
+        (EDGE_GV, "edge_api_insecure", "Input should be False"),
+    ),
+    (
+        "edge production CA unprotected",
+        {"edge": {"edge_acme_ca": "letsencrypt"}},
+        (
+            EDGE_GV,
+            "edge_acme_ca",
+            "Let's Encrypt production has strict rate limits: use letsencrypt-staging or a custom CA until the "
+            "environment is protected",
+        ),
+    ),
+    (
+        "edge custom CA without URL",
+        {"edge": {"edge_acme_ca": "custom"}},
+        (EDGE_GV, "edge_acme_ca_server", "edge_acme_ca custom needs the CA's directory URL here"),
+    ),
+    (
+        "edge dashboard on all addresses",
+        {"edge": {"edge_internal_address": "0.0.0.0"}},
+        (
+            EDGE_GV,
+            "edge_internal_address",
+            "the internal entry point must bind to one internal address, not all of them",
+        ),
+    ),
+    (
+        "edge dashboard without users",
+        {"edge": {"edge_dashboard": True}},
+        (EDGE_GV, "edge_dashboard_users", "the dashboard needs at least one user"),
+    ),
+    (
+        "edge public backend",
+        {"edge": {"edge_routes": [{"name": "app", "hosts": ["a.example.org"], "backends": ["http://8.8.8.8:80"]}]}},
+        (EDGE_GV, "edge_routes", "route 'app': backend 'http://8.8.8.8:80' is not an internal address"),
+    ),
+    (
+        "edge backend by name",
+        {"edge": {"edge_routes": [{"name": "app", "hosts": ["a.example.org"], "backends": ["http://app:80"]}]}},
+        (
+            EDGE_GV,
+            "edge_routes",
+            "route 'app': backend 'http://app:80' must be an IP address (the edge does not depend on DNS for its "
+            "backends)",
+        ),
+    ),
+    (
+        "edge dns challenge without nameserver",
+        {"edge": {"edge_routes": [{**EDGE_ROUTE, "challenge": "dns"}]}},
+        (EDGE_GV, "edge_acme_dns_nameserver", "route 'app' uses the dns challenge: name the nameserver"),
+    ),
+    (
+        "edge duplicate host",
+        {"edge": {"edge_routes": [EDGE_ROUTE, {**EDGE_ROUTE, "name": "app2"}]}},
+        (EDGE_GV, "edge_routes", "host 'a.example.org' is listed twice"),
+    ),
+    (
+        "edge burst below average",
+        {"edge": {"edge_routes": [{**EDGE_ROUTE, "rate_limit_average": 50, "rate_limit_burst": 10}]}},
+        (EDGE_GV, "edge_routes", "route 'app': burst below the average rate"),
+    ),
+    (
+        "edge email required",
+        {"edge": {"edge_acme_email": "nobody"}},
+        (EDGE_GV, "edge_acme_email", "String should match pattern '^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$'"),
+    ),
 ]
 
 
@@ -353,7 +431,8 @@ def test_bundled_environments_are_valid() -> None:
         assert validate_environment(name).name == name
 
 
-PROTECTED = {"roles": ALL_ROLES, "protected": True}
+# a protected environment runs no lab-only role; its edge orders from Let's Encrypt production
+PROTECTED = {"roles": [r for r in ALL_ROLES if not ROLES[r].lab_only], "protected": True}
 
 
 @pytest.mark.parametrize(
@@ -445,3 +524,44 @@ def test_redis_tls_is_on_by_default_and_stays_on_when_protected(tmp_path: Path) 
     protected = make_env(tmp_path / "p", group_vars=off, settings=PROTECTED)
     assert issues_of(protected) == [("group_vars/redis.yml", "redis_sentinel_tls_enabled", message)]
     assert validate_environment(str(make_env(tmp_path / "open", group_vars={"redis": off["redis"]})))
+
+
+def test_a_protected_environment_refuses_lab_only_roles_and_staging_certificates(tmp_path: Path) -> None:
+    lab_only = [r for r in ALL_ROLES if ROLES[r].lab_only]
+    assert lab_only == ["lab_acme"]
+    env = make_env(tmp_path, settings={**PROTECTED, "roles": ALL_ROLES}, group_vars={"vault": VAULT_PROTECTED})
+    assert issues_of(env) == [
+        ("harden.yml", "roles", "role lab_acme stands in for a public service in the lab only: remove it")
+    ]
+    staging = {"vault": VAULT_PROTECTED, "edge": {"edge_acme_ca": "letsencrypt-staging"}}
+    assert issues_of(make_env(tmp_path / "s", settings=PROTECTED, group_vars=staging)) == [
+        (
+            EDGE_GV,
+            "edge_acme_ca",
+            "staging certificates are not trusted by browsers: use letsencrypt on a protected environment",
+        )
+    ]
+
+
+def test_http_and_tls_challenges_need_a_single_edge_host(tmp_path: Path) -> None:
+    hosts = _hosts()
+    hosts["all"]["children"]["edge"]["hosts"]["edge-2"] = {"ansible_host": "10.77.0.32"}
+    env = make_env(tmp_path, hosts=hosts, group_vars={"edge": {"edge_routes": [EDGE_ROUTE]}})
+    assert issues_of(env) == [
+        (
+            EDGE_GV,
+            "edge_routes",
+            "the http challenge needs one edge host (group 'edge' has 2): use the dns challenge behind several "
+            "edge hosts",
+        )
+    ]
+    dns = {**EDGE_ROUTE, "challenge": "dns"}
+    assert validate_environment(
+        str(
+            make_env(
+                tmp_path / "d",
+                hosts=hosts,
+                group_vars={"edge": {"edge_routes": [dns], "edge_acme_dns_nameserver": "10.0.0.53:53"}},
+            )
+        )
+    )

@@ -7,6 +7,7 @@ so it runs after the role modules (see the ordering hook in tests/integration/co
 
 from __future__ import annotations
 
+import base64
 import json
 import shlex
 import subprocess
@@ -21,6 +22,7 @@ from orchestrator.codegen import is_secret
 from orchestrator.lab.config import LabConfig
 from orchestrator.models.base import SecretSpec
 from orchestrator.paths import REPO_STATE_DIR, RUNS_DIR
+from orchestrator.roles import ROLES
 from orchestrator.secrets.resolver import default_ref, role_secrets_path
 from orchestrator.secrets.vault_session import admin_client, init_file
 from orchestrator.validation import Environment, validate_environment
@@ -28,8 +30,15 @@ from tests.faults.lab_ssh import ssh as lab_ssh_stdin
 from tests.faults.vault_faults import node_client
 from tests.integration.conftest import apply_roles, harden_bin, lab_ssh
 
-# the lab's roles that hold secrets of their own (vault's are its unseal keys and AppRole, below)
-SECRET_ROLES = ("kafka", "postgres_ha", "redis_sentinel")
+# the lab's roles that hold secrets of their own, found by discovery (vault's are its unseal keys
+# and AppRole, below); a new role with a Secret field joins this test by itself
+SECRET_ROLES = tuple(
+    name
+    for name, spec in ROLES.items()
+    if name != "vault"
+    and name in validate_environment("lab").settings.roles
+    and any(is_secret(f) for f in spec.model.model_fields.values())
+)
 
 
 @pytest.fixture(scope="module")
@@ -147,7 +156,11 @@ def test_no_secret_on_a_command_line_in_output_runs_or_host_logs(secrets_env: En
     counts = {role: len(values) for role, values in by_role.items()}
     # kafka: the admin's, the keystore's and two users' passwords (not the cluster id, an identifier)
     assert counts["postgres_ha"] >= 6 and counts["redis_sentinel"] >= 4 and counts["kafka"] >= 4, counts
+    # lab_acme: the TSIG key; edge: the dashboard user's password (its TSIG reference is lab_acme's)
+    assert counts["lab_acme"] >= 1 and counts["edge"] >= 1, counts
     role_secrets = [s for values in by_role.values() for s in values]
+    # TSIG secrets travel base64-encoded (BIND's key file, Traefik's secret file): look for that form too
+    role_secrets += [base64.b64encode(s.encode()).decode() for s in by_role["lab_acme"]]
     secrets = [*data["unseal_keys_b64"], *data["unseal_keys_hex"], data["harden_approle"]["secret_id"]]
     secrets += ["pg-Inline-Pa55word", "orders-Jwt-Signing-Key", "sk_test_payments_inline"]
     secrets += role_secrets
@@ -163,7 +176,7 @@ def test_no_secret_on_a_command_line_in_output_runs_or_host_logs(secrets_env: En
             scanned += 1
             leaks += [f"{path}: {s[:4]}..." for s in secrets if s.encode() in blob]
     assert scanned > 100, scanned
-    for host in ("data-1", "data-2", "data-3", "ops-1"):
+    for host in [h.name for h in lab.hosts]:
         # no copies of role files (earlier versions tarred /etc/patroni, secrets.env included)
         assert lab_ssh(lab, host, "ls -A /var/lib/harden/backups 2>/dev/null || true").strip() == ""
         out = lab_ssh_stdin(lab, host, "python3 -c " + shlex.quote(LAB_LOG_SCAN), json.dumps(role_secrets))

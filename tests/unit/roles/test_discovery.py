@@ -149,11 +149,20 @@ def test_order_puts_every_role_after_what_it_requires() -> None:
         assert all(names.index(r) < names.index(spec.name) for r in spec.requires), spec.name
 
 
+def test_before_orders_without_requiring() -> None:
+    # "z" runs before "a" when both run, though nothing requires it; alone, "a" needs nothing
+    first = RoleSpec(name="z", summary="z", model=ROLES["baseline"].model, groups=("all",), before=("a",))
+    assert [s.name for s in dependency_order([_spec("a"), first, _spec("b")])] == ["b", "z", "a"]
+    for spec in ROLES.values():
+        names = list(ROLES)
+        assert all(names.index(spec.name) < names.index(later) for later in spec.before), spec.name
+
+
 @pytest.mark.parametrize(
     ("specs", "message"),
     [
         ([_spec("a", "b"), _spec("b", "a")], "circular requires between roles: a, b"),
-        ([_spec("a", "nope")], "role a requires unknown role 'nope'"),
+        ([_spec("a", "nope")], "role a names unknown role 'nope' in requires or before"),
     ],
 )
 def test_bad_requires_are_errors(specs: list[RoleSpec], message: str) -> None:

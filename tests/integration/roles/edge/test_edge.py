@@ -1,0 +1,220 @@
+"""Role edge in the lab: Traefik on edge-1 gets real certificates from Pebble (role lab_acme) by
+HTTP-01, TLS-ALPN-01 and DNS-01 (RFC 2136 to BIND), serves only TLS 1.2/1.3 with the Mozilla
+intermediate suites, redirects plain HTTP, keeps its dashboard behind auth, and never orders a
+certificate again on a restart or a re-apply."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import time
+from pathlib import Path
+
+import pytest
+
+from bench.lab_env import copy_lab_with
+from orchestrator.lab.config import LabConfig
+from orchestrator.secrets.resolver import role_secrets_path
+from orchestrator.secrets.vault_session import admin_client
+from orchestrator.validation import Environment, validate_environment
+from tests.integration.conftest import apply_roles, assert_units_have_limits, harden, lab_ssh
+
+EDGE = "edge-1"
+APP = "ops-1"  # the backends and the clients: the app side of the lab
+EDGE_ADDRESS = "10.77.0.31"
+ROUTES = {"app.harden.test": ("http", 8081), "tls.harden.test": ("tls", 8082), "dns.harden.test": ("dns", 8081)}
+PEBBLE_ROOT = "/run/edge-test-pebble-root.pem"
+BACKEND = """
+set -e
+for port in 8081 8082; do
+  mkdir -p /srv/edge-backend-$port
+  echo "backend $port" > /srv/edge-backend-$port/index.html
+  systemctl is-active --quiet edge-backend-$port || systemd-run --unit=edge-backend-$port \
+    python3 -m http.server $port --bind 10.77.0.21 --directory /srv/edge-backend-$port
+done
+"""
+# A small TLS scanner, run on the app host: each protocol version and TLS 1.2 suite offered alone.
+# A refusal counts only when the server sends the alert (the client's own OpenSSL policy is lifted
+# with SECLEVEL=0), so the probe tells a server that refuses from a client that never asked.
+TLS_PROBE = r"""
+import json, socket, ssl, sys, warnings
+warnings.simplefilter("ignore", DeprecationWarning)  # TLS 1.0 and 1.1 are offered on purpose
+address, name = sys.argv[1], sys.argv[2]
+SUITES = ["ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES256-GCM-SHA384", "ECDHE-ECDSA-CHACHA20-POLY1305",
+          "ECDHE-ECDSA-AES128-SHA", "ECDHE-ECDSA-AES256-SHA", "ECDHE-ECDSA-AES128-SHA256",
+          "ECDHE-ECDSA-AES256-SHA384", "AES128-GCM-SHA256", "AES128-SHA", "DES-CBC3-SHA"]
+def attempt(version, ciphers=None, sni=name):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    try:
+        ctx.set_ciphers((ciphers or "DEFAULT") + ":@SECLEVEL=0")
+    except ssl.SSLError:
+        return "unavailable in this client"
+    ctx.minimum_version = ctx.maximum_version = version
+    try:
+        with socket.create_connection((address, 443), timeout=5) as raw:
+            with ctx.wrap_socket(raw, server_hostname=sni) as tls:
+                return "ok " + tls.version() + " " + tls.cipher()[0]
+    except ssl.SSLError as exc:
+        return "refused " + exc.reason
+V = ssl.TLSVersion
+print(json.dumps({
+    "versions": {v.name: attempt(v) for v in (V.TLSv1, V.TLSv1_1, V.TLSv1_2, V.TLSv1_3)},
+    "suites": {s: attempt(V.TLSv1_2, s) for s in SUITES},
+    "unknown_name": attempt(V.TLSv1_3, sni="nobody.harden.test"),
+}))
+"""
+# Mozilla "intermediate" TLS 1.2 suites that an ECDSA certificate can use
+INTERMEDIATE_ECDSA = {"ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES256-GCM-SHA384", "ECDHE-ECDSA-CHACHA20-POLY1305"}
+
+
+@pytest.fixture(scope="module")
+def edge_env(lab: LabConfig) -> Environment:
+    lab_ssh(lab, APP, BACKEND)
+    applied = apply_roles("lab_acme", "edge")
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    # Pebble makes a new root at each start: the clients trust the one it runs with
+    lab_ssh(
+        lab,
+        APP,
+        f"curl -sSf --cacert /etc/pebble/tls/ca.crt https://127.0.0.1:15000/roots/0 -o {PEBBLE_ROOT}",
+    )
+    return validate_environment("lab")
+
+
+def _curl(lab: LabConfig, name: str, *args: str, port: int = 443, scheme: str = "https") -> str:
+    argv = ["curl", "-sS", "--max-time", "10", "--resolve", f"{name}:{port}:{EDGE_ADDRESS}", *args]
+    return lab_ssh(lab, APP, " ".join(shlex.quote(a) for a in [*argv, f"{scheme}://{name}:{port}/"]))
+
+
+def _orders(lab: LabConfig) -> int:
+    return int(lab_ssh(lab, APP, "journalctl -u pebble --no-pager -o cat | grep -c 'POST /order-plz' || true"))
+
+
+def _served_serials(lab: LabConfig) -> dict[str, str]:
+    out = {}
+    for name in ROUTES:
+        cmd = f"openssl s_client -connect 127.0.0.1:443 -servername {name} </dev/null 2>/dev/null"
+        out[name] = lab_ssh(lab, EDGE, f"{cmd} | openssl x509 -noout -serial").strip()
+    return out
+
+
+def test_second_apply_changes_nothing(edge_env: Environment) -> None:
+    plan = harden("plan", "--env", "lab", "--role", "lab_acme", "--role", "edge", "--format", "json")
+    assert plan.returncode == 0, plan.stdout + plan.stderr
+    assert json.loads(plan.stdout)["changes"] == 0
+
+
+def test_every_unit_has_its_resource_limits(lab: LabConfig, edge_env: Environment) -> None:
+    assert_units_have_limits(lab, edge_env, "edge")
+    assert_units_have_limits(lab, edge_env, "lab_acme")
+
+
+def test_each_challenge_gets_a_certificate_the_acme_root_verifies(lab: LabConfig, edge_env: Environment) -> None:
+    acme = json.loads(lab_ssh(lab, EDGE, "cat /var/lib/traefik/acme.json"))
+    by_resolver = {r: [c["domain"]["main"] for c in (v.get("Certificates") or [])] for r, v in acme.items()}
+    assert by_resolver == {challenge: [name] for name, (challenge, _) in ROUTES.items()}, by_resolver
+    for name, (_, port) in ROUTES.items():
+        # verified against Pebble's root, by name: the served chain is the ACME CA's
+        out = _curl(lab, name, "--cacert", PEBBLE_ROOT, "-D", "-")
+        head, _, body = out.replace("\r\n", "\n").partition("\n\n")
+        assert body.strip() == f"backend {port}", out
+        headers = {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in head.splitlines()[1:])}
+        assert headers["strict-transport-security"] == "max-age=31536000; includeSubDomains", headers
+        assert headers["x-content-type-options"] == "nosniff", headers
+        assert headers["x-frame-options"] == "DENY", headers
+        assert headers["referrer-policy"] == "strict-origin-when-cross-origin", headers
+    # the lab's internal CA did not sign them: the ACME chain is what a client checks
+    refused = lab_ssh(
+        lab,
+        APP,
+        f"curl -s --resolve app.harden.test:443:{EDGE_ADDRESS} "
+        "--cacert /etc/pebble/tls/ca.crt https://app.harden.test/ >/dev/null; echo $?",
+        check=False,
+    )
+    assert refused.strip() == "60", refused
+
+
+def test_plain_http_only_redirects_permanently(lab: LabConfig, edge_env: Environment) -> None:
+    out = _curl(lab, "app.harden.test", "-o", "/dev/null", "-w", "%{http_code} %{redirect_url}", port=80, scheme="http")
+    assert out == "301 https://app.harden.test/", out
+    # a POST keeps its method: 308
+    out = _curl(lab, "app.harden.test", "-X", "POST", "-o", "/dev/null", "-w", "%{http_code}", port=80, scheme="http")
+    assert out == "308", out
+
+
+def test_tls_scan_accepts_tls12_and_13_with_intermediate_suites_only(lab: LabConfig, edge_env: Environment) -> None:
+    args = " ".join(shlex.quote(a) for a in (EDGE_ADDRESS, "app.harden.test"))
+    scan = json.loads(lab_ssh(lab, APP, f"python3 -c {shlex.quote(TLS_PROBE)} {args}"))
+    print(json.dumps(scan, indent=1))
+    versions = scan["versions"]
+    assert versions["TLSv1_2"].startswith("ok TLSv1.2"), versions
+    assert versions["TLSv1_3"].startswith("ok TLSv1.3"), versions
+    for old in ("TLSv1", "TLSv1_1"):  # the server's alert, not the client's own policy
+        assert versions[old] == "refused TLSV1_ALERT_PROTOCOL_VERSION", versions
+    accepted = {s for s, result in scan["suites"].items() if result.startswith("ok")}
+    assert accepted == INTERMEDIATE_ECDSA, scan["suites"]
+    refused = {s: r for s, r in scan["suites"].items() if not r.startswith(("ok", "unavailable"))}
+    assert len(refused) >= 5, scan["suites"]  # CBC, SHA-1 and static-RSA suites were really offered
+    assert set(refused.values()) == {"refused SSLV3_ALERT_HANDSHAKE_FAILURE"}, refused
+    # sniStrict: a name the edge has no certificate for gets no handshake (no default certificate)
+    assert scan["unknown_name"].startswith("refused"), scan
+
+
+def test_dashboard_needs_auth_and_stays_off_the_public_side(lab: LabConfig, edge_env: Environment) -> None:
+    with admin_client(edge_env) as admin:
+        assert admin is not None
+        data = admin.secrets.kv.v2.read_secret_version(
+            path=role_secrets_path("edge"), mount_point="secret", raise_on_deleted_version=True
+        )["data"]["data"]
+    password = str(data["dashboard_users_ops_password"])
+    assert len(password) >= 16
+    base = "curl -s -o /dev/null -w '%{http_code}' --cacert /etc/traefik/tls/ca.crt --resolve edge-1:8443:127.0.0.1"
+    url = "https://edge-1:8443/dashboard/"
+    assert lab_ssh(lab, EDGE, f"{base} {url}") == "401"
+    # the password reaches curl on stdin (a config file read from -), never on its command line
+    authed = lab_ssh(lab, EDGE, f"{base} -K - {url} <<'EOF'\nuser = \"ops:{password}\"\nEOF")
+    assert authed == "200", authed
+    # the internal entry point listens on loopback only; no insecure API port
+    listening = lab_ssh(lab, EDGE, "ss -Hltnp | grep '\"traefik\"' | awk '{print $4}'").split()
+    assert sorted(listening) == ["*:443", "*:80", "127.0.0.1:8082", "127.0.0.1:8443"], listening
+
+
+def test_restart_and_reapply_order_no_certificate(lab: LabConfig, edge_env: Environment) -> None:
+    orders, serials = _orders(lab), _served_serials(lab)
+    assert orders >= len(ROUTES) and all(s.startswith("serial=") for s in serials.values()), (orders, serials)
+    lab_ssh(lab, EDGE, "systemctl restart traefik")
+    deadline = time.monotonic() + 30
+    while lab_ssh(lab, EDGE, "curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:8082/ping", check=False) != "200":
+        assert time.monotonic() < deadline
+        time.sleep(0.5)
+    applied = harden("apply", "--env", "lab", "--role", "edge")
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    assert _served_serials(lab) == serials
+    assert _orders(lab) == orders
+    assert lab_ssh(lab, EDGE, "stat -c '%a %U' /var/lib/traefik/acme.json").strip() == "600 traefik"
+
+
+def test_a_changed_header_applies_live_and_rolls_back(lab: LabConfig, edge_env: Environment, tmp_path: Path) -> None:
+    started = lab_ssh(lab, EDGE, "systemctl show -p ActiveEnterTimestampMonotonic --value traefik").strip()
+    changed = copy_lab_with(tmp_path, "edge", "edge_hsts_max_age: 86400")
+    harden("apply", "--env", str(changed), "--role", "edge", check=True)
+
+    def hsts() -> str:
+        head = _curl(lab, "app.harden.test", "--cacert", PEBBLE_ROOT, "-o", "/dev/null", "-D", "-")
+        return next(line for line in head.splitlines() if line.lower().startswith("strict-transport"))
+
+    deadline = time.monotonic() + 15  # the file provider reloads the dynamic configuration by itself
+    while "max-age=86400" not in hsts():
+        assert time.monotonic() < deadline, hsts()
+        time.sleep(0.5)
+    harden("rollback", "--env", str(changed), "--role", "edge", "--yes", check=True)
+    deadline = time.monotonic() + 15
+    while "max-age=31536000" not in hsts():
+        assert time.monotonic() < deadline, hsts()
+        time.sleep(0.5)
+    # a dynamic setting: no restart either way
+    assert lab_ssh(lab, EDGE, "systemctl show -p ActiveEnterTimestampMonotonic --value traefik").strip() == started
+    plan = harden("plan", "--env", "lab", "--role", "edge", "--format", "json")
+    assert plan.returncode == 0 and json.loads(plan.stdout)["changes"] == 0, plan.stdout
