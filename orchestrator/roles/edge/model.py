@@ -32,7 +32,14 @@ class EdgeRoute(StrictModel):
     challenge: Challenge = Field(
         "http", description="ACME challenge for its certificate: http (HTTP-01), tls (TLS-ALPN-01) or dns (RFC 2136)."
     )
-    health_path: str = Field("/", pattern=r"^/", description="Path Traefik polls on each backend.")
+    health_path: str = Field(
+        "/health", pattern=r"^/", description="Path Traefik polls on each backend; a failing backend leaves rotation."
+    )
+    health_interval_s: int = Field(10, ge=1, le=300, description="Seconds between two health checks of a backend.")
+    retries: int = Field(2, ge=0, le=10, description="Attempts on another backend when one fails to answer (0: none).")
+    max_body_bytes: int = Field(
+        10485760, ge=1024, le=1073741824, description="Largest request body accepted (413 above it)."
+    )
     rate_limit_average: int = Field(100, ge=1, le=1000000, description="Requests per second per client address.")
     rate_limit_burst: int = Field(200, ge=1, le=1000000, description="Requests a client may send at once.")
 
@@ -89,12 +96,14 @@ class EdgeVars(StrictModel):
     edge_acme_dns_tsig_secret: Secret = generated_secret()
     edge_http_port: Port = Field(80, description="Plain HTTP: only redirects to HTTPS (301; 308 keeps a POST).")
     edge_https_port: Port = Field(443, description="TLS entry point.")
-    edge_internal_port: Port = Field(8443, description="Internal entry point (TLS): dashboard and API, with auth.")
+    edge_internal_port: Port = Field(
+        8443, description="Internal entry point (TLS): Prometheus metrics, and the dashboard and API behind auth."
+    )
     edge_internal_address: str = Field(
         "127.0.0.1",
         description="Address of the internal entry point (dashboard); never 0.0.0.0, it stays off the public side.",
     )
-    edge_metrics_port: Port = Field(8082, description="Prometheus metrics and ping, on 127.0.0.1 only.")
+    edge_ping_port: Port = Field(8082, description="Traefik's ping (health), on 127.0.0.1 only.")
     edge_dashboard: bool = Field(False, description="Serve the dashboard on the internal entry point (auth required).")
     edge_dashboard_users: list[EdgeUser] = Field(
         default_factory=list, description="Users of the dashboard (required when it is on)."
@@ -135,9 +144,9 @@ class EdgeVars(StrictModel):
             raise cross_field_error(
                 "edge_internal_address", "the internal entry point must bind to one internal address, not all of them"
             )
-        ports = [self.edge_http_port, self.edge_https_port, self.edge_internal_port, self.edge_metrics_port]
+        ports = [self.edge_http_port, self.edge_https_port, self.edge_internal_port, self.edge_ping_port]
         if len(set(ports)) != len(ports):
-            raise cross_field_error("edge_https_port", "the http, https, internal and metrics ports must differ")
+            raise cross_field_error("edge_https_port", "the http, https, internal and ping ports must differ")
         if self.edge_dashboard and not self.edge_dashboard_users:
             raise cross_field_error("edge_dashboard_users", "the dashboard needs at least one user")
         names = [r.name for r in self.edge_routes]

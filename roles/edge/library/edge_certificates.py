@@ -19,46 +19,16 @@ author: harden maintainers
 """
 
 import datetime
-import socket
 import ssl
 import time
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.edge_tls import describe, problem, served
 
 try:
-    from cryptography import x509
-    from cryptography.x509.oid import ExtensionOID, NameOID
+    import cryptography  # noqa: F401  (edge_tls parses with it)
 except ImportError:  # reported by the module
-    x509 = None
-
-
-def served(address, port, name):
-    context = ssl.create_default_context()
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE  # the CA is checked by the lab tests; here: which certificate
-    with socket.create_connection((address, port), timeout=5) as raw:
-        with context.wrap_socket(raw, server_hostname=name) as tls:
-            return tls.getpeercert(binary_form=True)
-
-
-def problem(der, name, now):
-    cert = x509.load_der_x509_certificate(der)
-    try:
-        names = cert.extensions.get_extension_for_oid(ExtensionOID.SUBJECT_ALTERNATIVE_NAME).value
-        dns = names.get_values_for_type(x509.DNSName)
-    except x509.ExtensionNotFound:
-        dns = []
-    common = [a.value for a in cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)]
-    if "TRAEFIK DEFAULT CERT" in common:
-        return "Traefik's self-signed default certificate (no ACME certificate yet)"
-    if name not in dns:
-        return f"a certificate for {', '.join(dns) or 'no name'}"
-    not_after = cert.not_valid_after_utc if hasattr(cert, "not_valid_after_utc") else cert.not_valid_after
-    if not_after.tzinfo is None:
-        not_after = not_after.replace(tzinfo=datetime.timezone.utc)
-    if not_after <= now:
-        return f"a certificate that expired at {not_after.isoformat()}"
-    return None
+    cryptography = None
 
 
 def main():
@@ -71,7 +41,7 @@ def main():
         },
         supports_check_mode=True,
     )
-    if x509 is None:
+    if cryptography is None:
         module.fail_json(msg="python3-cryptography is missing on the host")
     p = module.params
     deadline = time.monotonic() + p["timeout"]
@@ -79,9 +49,8 @@ def main():
     while True:
         for name in list(waiting):
             try:
-                found = problem(
-                    served(p["address"], p["port"], name), name, datetime.datetime.now(datetime.timezone.utc)
-                )
+                info = describe(served(p["address"], p["port"], name))
+                found = problem(info, name, datetime.datetime.now(datetime.timezone.utc))
             except (OSError, ssl.SSLError) as exc:
                 found = f"no TLS handshake ({exc})"
             if found is None:
