@@ -77,6 +77,12 @@ class EdgeVars(StrictModel):
         description="Path on the edge host of the PEM root of a custom CA (acme.caCertificates). "
         "null: the system's trust store.",
     )
+    edge_acme_certificates_duration_h: int = Field(
+        2160,
+        ge=1,
+        description="Lifetime (hours) of the CA's certificates, which sets when Traefik renews: 30 days before the "
+        "end and checked daily at 2160 (90 days); under 24, 20 minutes before the end and checked every minute.",
+    )
     edge_acme_dns_nameserver: str | None = Field(
         None,
         pattern=r"^[0-9.]+:[0-9]+$",

@@ -267,3 +267,54 @@ def test_a_stopped_backend_leaves_rotation_and_comes_back(lab: LabConfig, edge_e
         assert time.monotonic() < deadline, _server_up(lab)
         time.sleep(1)
     assert _bodies(lab) == {"backend 8081", "backend 8083"}
+
+
+def _wait_served(lab: LabConfig, unlike: dict[str, str] | None = None, timeout: float = 180) -> dict[str, str]:
+    """The serials served for every route, once each name has one (and, with unlike, a new one)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        serials = _served_serials(lab)
+        fresh = all(s.startswith("serial=") and (unlike is None or s != unlike[n]) for n, s in serials.items())
+        if fresh:
+            return serials
+        assert time.monotonic() < deadline, (serials, unlike)
+        time.sleep(2)
+
+
+def _restart_with_empty_store(lab: LabConfig, env: str | Path) -> None:
+    """Pebble forgets its accounts when it restarts: the edge starts over with an empty acme.json."""
+    lab_ssh(lab, EDGE, "systemctl stop traefik && truncate -s 0 /var/lib/traefik/acme.json")
+    harden("apply", "--env", str(env), "--role", "edge", check=True)
+    lab_ssh(lab, EDGE, "systemctl is-active --quiet traefik || systemctl start traefik")
+    lab_ssh(lab, APP, f"curl -sSf --cacert /etc/pebble/tls/ca.crt https://127.0.0.1:15000/roots/0 -o {PEBBLE_ROOT}")
+
+
+# Runs last: it restarts Pebble (a new root and no accounts) and puts the lab back as it found it.
+def test_a_certificate_near_its_end_is_renewed_by_itself(lab: LabConfig, edge_env: Environment, tmp_path: Path) -> None:
+    # Pebble issues 21-minute certificates; Traefik, told they last an hour, renews in the last 20
+    # minutes and checks every minute: a certificate is due a minute after it is issued
+    short = copy_lab_with(tmp_path, "acme_ca", "lab_acme_cert_validity_s: 1260")
+    (short / "group_vars" / "edge.yml").write_text(
+        (short / "group_vars" / "edge.yml").read_text() + "edge_acme_certificates_duration_h: 1\n"
+    )
+    try:
+        harden("apply", "--env", str(short), "--role", "lab_acme", check=True)
+        _restart_with_empty_store(lab, short)
+        issued = _wait_served(lab)
+        orders = _orders(lab)
+        started = time.monotonic()
+        renewed = _wait_served(lab, unlike=issued, timeout=300)
+        print(f"renewed all {len(renewed)} certificates {time.monotonic() - started:.0f} s after the first issue")
+        assert _orders(lab) >= orders + len(ROUTES)
+        # no restart: Traefik renewed by itself and serves the new chain, which Pebble's root verifies
+        assert lab_ssh(lab, EDGE, "systemctl show -p NRestarts --value traefik").strip() == "0"
+        for name in ROUTES:
+            _curl(lab, name, "--cacert", PEBBLE_ROOT, "-o", "/dev/null")
+        acme = json.loads(lab_ssh(lab, EDGE, "cat /var/lib/traefik/acme.json"))
+        assert sum(len(v.get("Certificates") or []) for v in acme.values()) == len(ROUTES), acme
+    finally:
+        harden("apply", "--env", "lab", "--role", "lab_acme", check=True)
+        _restart_with_empty_store(lab, "lab")
+        _wait_served(lab)
+    plan = harden("plan", "--env", "lab", "--role", "lab_acme", "--role", "edge", "--format", "json")
+    assert plan.returncode == 0 and json.loads(plan.stdout)["changes"] == 0, plan.stdout
