@@ -80,8 +80,8 @@ class EdgeVars(StrictModel):
     edge_acme_certificates_duration_h: int = Field(
         2160,
         ge=1,
-        description="Lifetime (hours) of the CA's certificates, which sets when Traefik renews: 30 days before the "
-        "end and checked daily at 2160 (90 days); under 24, 20 minutes before the end and checked every minute.",
+        description="Lifetime (hours) of the CA's certificates; Traefik renews 30 days before the end at 2160, "
+        "20 minutes before it under 24.",
     )
     edge_acme_dns_nameserver: str | None = Field(
         None,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import shlex
+import subprocess
 import time
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from orchestrator.lab.config import LabConfig
 from orchestrator.secrets.resolver import role_secrets_path
 from orchestrator.secrets.vault_session import admin_client
 from orchestrator.validation import Environment, validate_environment
-from tests.integration.conftest import apply_roles, assert_units_have_limits, harden, lab_ssh
+from tests.integration.conftest import apply_roles, assert_units_have_limits, harden, harden_bin, lab_ssh
 
 EDGE = "edge-1"
 APP = "ops-1"  # the backends and the clients: the app side of the lab
@@ -163,6 +164,36 @@ def test_tls_scan_accepts_tls12_and_13_with_intermediate_suites_only(lab: LabCon
     assert set(refused.values()) == {"refused SSLV3_ALERT_HANDSHAKE_FAILURE"}, refused
     # sniStrict: a name the edge has no certificate for gets no handshake (no default certificate)
     assert scan["unknown_name"].startswith("refused"), scan
+
+
+def test_sslyze_finds_the_mozilla_intermediate_profile(lab: LabConfig, edge_env: Environment, tmp_path: Path) -> None:
+    # sslyze (PyPI) runs on the controller inside the app host's network namespace, trusting Pebble's root
+    root = tmp_path / "pebble-root.pem"
+    root.write_text(lab_ssh(lab, APP, f"cat {PEBBLE_ROOT}"))
+    targets = [f"{name}:443{{{EDGE_ADDRESS}}}" for name in ROUTES]
+    argv = [
+        harden_bin("sslyze"),
+        "--quiet",
+        "--json_out",
+        str(tmp_path / "scan.json"),
+        "--certinfo_ca_file",
+        str(root),
+        "--mozilla_config=intermediate",
+        *targets,
+    ]
+    netns = ["ip", "netns", "exec", lab.netns(lab.host(APP))]
+    done = subprocess.run([*netns, *argv], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr  # sslyze exits 1 on a non-compliant server
+    results = json.loads((tmp_path / "scan.json").read_text())["server_scan_results"]
+    assert sorted(r["server_location"]["hostname"] for r in results) == sorted(ROUTES)
+    for result in results:
+        scans = result["scan_result"]
+        assert scans["tls_1_3_cipher_suites"]["result"]["accepted_cipher_suites"], result["server_location"]
+        accepted = scans["tls_1_2_cipher_suites"]["result"]["accepted_cipher_suites"]
+        tls12 = {suite["cipher_suite"]["openssl_name"] for suite in accepted}
+        assert tls12 == INTERMEDIATE_ECDSA, tls12
+        for old in ("ssl_2_0", "ssl_3_0", "tls_1_0", "tls_1_1"):
+            assert not scans[f"{old}_cipher_suites"]["result"]["accepted_cipher_suites"], old
 
 
 def test_dashboard_needs_auth_and_stays_off_the_public_side(lab: LabConfig, edge_env: Environment) -> None:
