@@ -18,23 +18,10 @@ from orchestrator.lab.config import LabConfig
 from orchestrator.secrets.resolver import role_secrets_path
 from orchestrator.secrets.vault_session import admin_client
 from orchestrator.validation import Environment, validate_environment
+from tests.faults.edge_faults import ACME_STORE, APP, BACKEND, EDGE, EDGE_ADDRESS, ROUTES, served_serials
 from tests.integration.conftest import apply_roles, assert_units_have_limits, harden, harden_bin, lab_ssh
 
-EDGE = "edge-1"
-APP = "ops-1"  # the backends and the clients: the app side of the lab
-EDGE_ADDRESS = "10.77.0.31"
-ROUTES = {"app.harden.test": ("http", 8081), "tls.harden.test": ("tls", 8082), "dns.harden.test": ("dns", 8081)}
 PEBBLE_ROOT = "/run/edge-test-pebble-root.pem"
-BACKEND = """
-set -e
-for port in 8081 8082 8083; do
-  mkdir -p /srv/edge-backend-$port
-  echo "backend $port" > /srv/edge-backend-$port/index.html
-  echo ok > /srv/edge-backend-$port/health
-  systemctl is-active --quiet edge-backend-$port || systemd-run --unit=edge-backend-$port \
-    python3 -m http.server $port --bind 10.77.0.21 --directory /srv/edge-backend-$port
-done
-"""
 # A small TLS scanner, run on the app host: each protocol version and TLS 1.2 suite offered alone.
 # A refusal counts only when the server sends the alert (the client's own OpenSSL policy is lifted
 # with SECLEVEL=0), so the probe tells a server that refuses from a client that never asked.
@@ -94,15 +81,6 @@ def _orders(lab: LabConfig) -> int:
     return int(lab_ssh(lab, APP, "journalctl -u pebble --no-pager -o cat | grep -c 'POST /order-plz' || true"))
 
 
-def _served_serials(lab: LabConfig) -> dict[str, str]:
-    out = {}
-    for name in ROUTES:
-        cmd = f"openssl s_client -connect 127.0.0.1:443 -servername {name} </dev/null 2>/dev/null"
-        # empty while no certificate is served for the name (sniStrict: no handshake)
-        out[name] = lab_ssh(lab, EDGE, f"{cmd} | openssl x509 -noout -serial", check=False).strip()
-    return out
-
-
 def test_second_apply_changes_nothing(edge_env: Environment) -> None:
     plan = harden("plan", "--env", "lab", "--role", "lab_acme", "--role", "edge", "--format", "json")
     assert plan.returncode == 0, plan.stdout + plan.stderr
@@ -115,7 +93,7 @@ def test_every_unit_has_its_resource_limits(lab: LabConfig, edge_env: Environmen
 
 
 def test_each_challenge_gets_a_certificate_the_acme_root_verifies(lab: LabConfig, edge_env: Environment) -> None:
-    acme = json.loads(lab_ssh(lab, EDGE, "cat /var/lib/traefik/acme.json"))
+    acme = json.loads(lab_ssh(lab, EDGE, f"cat {ACME_STORE}"))
     by_resolver = {r: [c["domain"]["main"] for c in (v.get("Certificates") or [])] for r, v in acme.items()}
     assert by_resolver == {challenge: [name] for name, (challenge, _) in ROUTES.items()}, by_resolver
     for name, (_, port) in ROUTES.items():
@@ -216,7 +194,7 @@ def test_dashboard_needs_auth_and_stays_off_the_public_side(lab: LabConfig, edge
 
 
 def test_restart_and_reapply_order_no_certificate(lab: LabConfig, edge_env: Environment) -> None:
-    orders, serials = _orders(lab), _served_serials(lab)
+    orders, serials = _orders(lab), served_serials(lab)
     assert orders >= len(ROUTES) and all(s.startswith("serial=") for s in serials.values()), (orders, serials)
     lab_ssh(lab, EDGE, "systemctl restart traefik")
     deadline = time.monotonic() + 30
@@ -225,9 +203,9 @@ def test_restart_and_reapply_order_no_certificate(lab: LabConfig, edge_env: Envi
         time.sleep(0.5)
     applied = harden("apply", "--env", "lab", "--role", "edge")
     assert applied.returncode == 0, applied.stdout + applied.stderr
-    assert _served_serials(lab) == serials
+    assert served_serials(lab) == serials
     assert _orders(lab) == orders
-    assert lab_ssh(lab, EDGE, "stat -c '%a %U' /var/lib/traefik/acme.json").strip() == "600 traefik"
+    assert lab_ssh(lab, EDGE, f"stat -c '%a %U' {ACME_STORE}").strip() == "600 traefik"
 
 
 def test_a_changed_header_applies_live_and_rolls_back(lab: LabConfig, edge_env: Environment, tmp_path: Path) -> None:
@@ -304,7 +282,7 @@ def _wait_served(lab: LabConfig, unlike: dict[str, str] | None = None, timeout: 
     """The serials served for every route, once each name has one (and, with unlike, a new one)."""
     deadline = time.monotonic() + timeout
     while True:
-        serials = _served_serials(lab)
+        serials = served_serials(lab)
         fresh = all(s.startswith("serial=") and (unlike is None or s != unlike[n]) for n, s in serials.items())
         if fresh:
             return serials
@@ -314,7 +292,7 @@ def _wait_served(lab: LabConfig, unlike: dict[str, str] | None = None, timeout: 
 
 def _restart_with_empty_store(lab: LabConfig, env: str | Path) -> None:
     """Pebble forgets its accounts when it restarts: the edge starts over with an empty acme.json."""
-    lab_ssh(lab, EDGE, "systemctl stop traefik && truncate -s 0 /var/lib/traefik/acme.json")
+    lab_ssh(lab, EDGE, f"systemctl stop traefik && truncate -s 0 {ACME_STORE}")
     harden("apply", "--env", str(env), "--role", "edge", check=True)
     lab_ssh(lab, EDGE, "systemctl is-active --quiet traefik || systemctl start traefik")
     lab_ssh(lab, APP, f"curl -sSf --cacert /etc/pebble/tls/ca.crt https://127.0.0.1:15000/roots/0 -o {PEBBLE_ROOT}")
@@ -341,7 +319,7 @@ def test_a_certificate_near_its_end_is_renewed_by_itself(lab: LabConfig, edge_en
         assert lab_ssh(lab, EDGE, "systemctl show -p NRestarts --value traefik").strip() == "0"
         for name in ROUTES:
             _curl(lab, name, "--cacert", PEBBLE_ROOT, "-o", "/dev/null")
-        acme = json.loads(lab_ssh(lab, EDGE, "cat /var/lib/traefik/acme.json"))
+        acme = json.loads(lab_ssh(lab, EDGE, f"cat {ACME_STORE}"))
         assert sum(len(v.get("Certificates") or []) for v in acme.values()) == len(ROUTES), acme
     finally:
         harden("apply", "--env", "lab", "--role", "lab_acme", check=True)
