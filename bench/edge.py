@@ -1,16 +1,16 @@
 """The lab's edge: time to a first certificate for each ACME challenge, and load through Traefik
 next to the same backend hit directly.
 
-Certificates: ``--runs`` times, Traefik on edge-1 is stopped, its acme.json emptied and Traefik
+Certificates: ``--cert-runs`` times, Traefik on edge-1 is stopped, its acme.json emptied and Traefik
 started; the time from the start to each router's first TLS handshake is recorded (Pebble on
 ops-1 is the CA; the three orders run at once, as they do on a real first start).
 
 Load: wrk (Debian, in the lab image) on ops-1, against a trivial asyncio HTTP backend on ops-1's
 private address: straight to it over plain HTTP, and through Traefik over TLS (the app-tls router,
-its rate limit raised for the bench), alternating, ``--runs`` times each.
+its rate limit raised for the bench), and Traefik's own :80 redirect, in turn, ``--runs`` times each.
 
 Usage (root, lab up, lab_acme and edge applied, from the repository root):
-python -m bench.edge [--runs 3] [--seconds 10] [--connections 32]
+python -m bench.edge [--cert-runs 5] [--runs 3] [--seconds 10] [--connections 32]
 Writes bench/edge.md, and leaves the lab as applied.
 """
 
@@ -29,6 +29,7 @@ import yaml
 from bench.lab_env import HARDEN, copy_lab_with
 from bench.provenance import machine
 from orchestrator.lab.config import LabConfig, load_lab_config
+from orchestrator.roles.edge.model import TRAEFIK
 from tests.faults.edge_faults import APP, BACKEND, EDGE_ADDRESS, ROUTES, first_certificates
 from tests.faults.lab_ssh import ssh
 
@@ -94,7 +95,11 @@ def load(lab: LabConfig, workdir: Path, runs: int, seconds: int, connections: in
         f"systemctl stop edge-backend-{PORT} 2>/dev/null; systemd-run --unit={LOAD_UNIT} python3 {LOAD_BACKEND}",
     )
     ssh(lab, APP, f"grep -q ' {NAME}$' /etc/hosts || echo '{EDGE_ADDRESS} {NAME}' >> /etc/hosts")
-    targets = {"direct": f"http://10.77.0.21:{PORT}/", "through Traefik (TLS)": f"https://{NAME}/"}
+    targets = {
+        "the backend, direct": f"http://10.77.0.21:{PORT}/",
+        "Traefik alone: the :80 redirect": f"http://{NAME}/",
+        "the backend through Traefik (TLS)": f"https://{NAME}/",
+    }
     results: dict[str, list[dict[str, float]]] = {label: [] for label in targets}
     try:
         harden("apply", "--env", str(env), "--role", "edge")
@@ -110,21 +115,25 @@ def load(lab: LabConfig, workdir: Path, runs: int, seconds: int, connections: in
     return results
 
 
-def report(args: argparse.Namespace, certs: dict[str, list[float]], loads: dict[str, list[dict[str, float]]]) -> str:
+def report(
+    args: argparse.Namespace, versions: str, certs: dict[str, list[float]], loads: dict[str, list[dict[str, float]]]
+) -> str:
     names = {"http": "HTTP-01", "tls": "TLS-ALPN-01", "dns": "DNS-01 (RFC 2136 to BIND)"}
     base = statistics.median(certs["http"])
     lines = [
         "# The edge in the lab",
         "",
-        f"Produced by `python -m bench.edge --runs {args.runs} --seconds {args.seconds} --connections "
-        f"{args.connections}` on {machine()}: Traefik 3.7.15 on edge-1, Pebble 2.4.0 and BIND 9 on ops-1 "
-        "(role lab_acme), every lab host a systemd-nspawn container on the same machine.",
+        f"Produced by `python -m bench.edge --cert-runs {args.cert_runs} --runs {args.runs} --seconds "
+        f"{args.seconds} --connections {args.connections}` on {machine()}: Traefik {TRAEFIK.version} on edge-1, "
+        f"{versions} on ops-1 (role lab_acme), every lab host a systemd-nspawn container on the same machine.",
         "",
         "## Time to a first certificate",
         "",
         "Traefik stopped, acme.json emptied, Traefik started: seconds from the start to the first TLS handshake "
-        "for each router's name (until then sniStrict refuses it). The three orders run at once, as on a real "
-        "first start; each includes a new ACME account, the challenge, Pebble's validation and the download.",
+        "with each router's own certificate (until then sniStrict refuses the name; for a moment after a start, "
+        "before its TLS options load, Traefik answers any name with its self-signed default certificate). The "
+        "three orders run at once, as on a real first start; each includes a new ACME account, the challenge, "
+        "Pebble's validation and the download.",
         "",
         "| challenge | median (s) | ratio to HTTP-01 | runs (s) |",
         "| --- | --- | --- | --- |",
@@ -134,18 +143,19 @@ def report(args: argparse.Namespace, certs: dict[str, list[float]], loads: dict[
         lines.append(
             f"| {names[challenge]} | {median:.1f} | {median / base:.1f}x | {', '.join(f'{t:.1f}' for t in times)} |"
         )
-    direct = loads["direct"]
+    direct = loads["the backend, direct"]
     base_rps = statistics.median(r["rps"] for r in direct)
     lines += [
         "",
         "## Load through Traefik",
         "",
-        f"wrk on ops-1, 2 threads, {args.connections} keep-alive connections, {args.seconds} s per run, the two "
-        "targets alternating, after a 2 s warm-up of each. The backend is a one-answer asyncio HTTP server on "
+        f"wrk on ops-1, 2 threads, {args.connections} keep-alive connections, {args.seconds} s per run, the "
+        "targets in turn, after a 2 s warm-up of each. The backend is a one-answer asyncio HTTP server on "
         "ops-1's private address; through Traefik the request also crosses TLS (an ECDSA P-256 certificate), "
         "the security headers, the rate limiter (raised for the bench) and the retry middleware (2 retries). "
-        "Every response was 2xx, with no socket errors (the bench stops otherwise). Client, proxy and backend "
-        "share the machine's cores, so the ratio, not the absolute rate, is what carries over.",
+        "Every response was 2xx or 3xx, with no socket errors (the bench stops otherwise). Client, proxy and backend "
+        "share the machine's cores, so the ratio, not the absolute rate, is what carries over. The :80 "
+        "redirect is Traefik answering by itself over plain HTTP: what Traefik costs without TLS or a backend.",
         "",
         "| target | requests/s, median | ratio to direct | p50 (ms) | p99 (ms) | runs (requests/s) |",
         "| --- | --- | --- | --- | --- | --- |",
@@ -161,16 +171,18 @@ def report(args: argparse.Namespace, certs: dict[str, list[float]], loads: dict[
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=3, help="load runs per target")
+    parser.add_argument("--cert-runs", type=int, default=5, help="starts from an empty store")
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=32)
     args = parser.parse_args()
     lab = load_lab_config("lab")
     ssh(lab, APP, BACKEND)
-    certs = certificates(lab, args.runs)
+    certs = certificates(lab, args.cert_runs)
     with tempfile.TemporaryDirectory() as tmp:
         loads = load(lab, Path(tmp), args.runs, args.seconds, args.connections)
-    OUT.write_text(report(args, certs, loads))
+    versions = ssh(lab, APP, "dpkg-query -W -f '${Package} ${Version}, ' pebble bind9").strip().rstrip(",")
+    OUT.write_text(report(args, versions, certs, loads))
     print(OUT.read_text())
 
 
