@@ -28,6 +28,7 @@ import yaml
 
 from bench.lab_env import HARDEN, copy_lab_with
 from bench.provenance import machine
+from bench.tables import median_row
 from orchestrator.lab.config import LabConfig, load_lab_config
 from orchestrator.roles.edge.model import TRAEFIK
 from tests.faults.edge_faults import APP, BACKEND, EDGE_ADDRESS, ROUTES, first_certificates
@@ -138,11 +139,7 @@ def report(
         "| challenge | median (s) | ratio to HTTP-01 | runs (s) |",
         "| --- | --- | --- | --- |",
     ]
-    for challenge, times in certs.items():
-        median = statistics.median(times)
-        lines.append(
-            f"| {names[challenge]} | {median:.1f} | {median / base:.1f}x | {', '.join(f'{t:.1f}' for t in times)} |"
-        )
+    lines += [median_row(names[challenge], times, base) for challenge, times in certs.items()]
     direct = loads["the backend, direct"]
     base_rps = statistics.median(r["rps"] for r in direct)
     lines += [

@@ -16,6 +16,7 @@ import tempfile
 from pathlib import Path
 
 from bench.lab_env import apply_lab_with
+from bench.tables import median_row
 from orchestrator.roles.vault.model import OPENBAO
 from orchestrator.secrets.vault_session import init_file
 from orchestrator.validation import Environment, validate_environment
@@ -59,9 +60,7 @@ def main() -> None:
         "| setting | median (s) | ratio to harden default | runs (s) |",
         "| --- | --- | --- | --- |",
     ]
-    for label, runs in results.items():
-        median = statistics.median(runs)
-        lines.append(f"| {label} | {median:.1f} | {median / base:.1f}x | {', '.join(f'{r:.1f}' for r in runs)} |")
+    lines += [median_row(label, runs, base) for label, runs in results.items()]
     OUT.write_text("\n".join(lines) + "\n")
     print(OUT.read_text())
 
