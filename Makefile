@@ -6,6 +6,9 @@ BIN := $(VENV)/bin
 APT_PACKAGES := debootstrap systemd-container zstd iproute2 openssh-client git nftables
 STAMP_APT := .harden/.apt-stamp
 STAMP_VENV := $(VENV)/.installed
+# actionlint checks examples/ci/github-actions.yml; a Go module, built once into the venv
+ACTIONLINT_VERSION := v1.7.12
+GO ?= $(shell command -v go || echo /usr/local/go/bin/go)
 
 .PHONY: setup demo test lint unit integration generate lab-up lab-down artifacts bench clean
 
@@ -23,15 +26,19 @@ $(STAMP_VENV): pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	@touch $@
 
+$(BIN)/actionlint: | $(STAMP_VENV)
+	GOBIN=$(abspath $(BIN)) $(GO) install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
+
 generate: setup
 	$(BIN)/python -m orchestrator.codegen
 
-lint: setup
+lint: setup $(BIN)/actionlint
 	$(BIN)/ruff check orchestrator tests bench
 	$(BIN)/mypy
 	$(BIN)/python -m orchestrator.unused_vars
 	$(BIN)/yamllint -s .
 	$(BIN)/ansible-lint --profile production -q roles playbooks
+	$(BIN)/actionlint -config-file examples/ci/actionlint.yaml examples/ci/github-actions.yml
 
 unit: setup
 	$(BIN)/pytest -q tests/unit

@@ -95,7 +95,15 @@ def _limit_option(f: Any) -> Any:
 @_limit_option
 @format_option("text", "markdown", "json")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here.")
-def plan(env_name: str, roles: tuple[str, ...], limit: str | None, fmt: str, output: Path | None) -> None:
+@click.option(
+    "--post",
+    type=click.Choice(["github", "gitlab"]),
+    help="Also post the markdown plan on the job's pull/merge request: one comment per environment, "
+    "updated in place (token from GITHUB_TOKEN or GITLAB_TOKEN).",
+)
+def plan(
+    env_name: str, roles: tuple[str, ...], limit: str | None, fmt: str, output: Path | None, post: str | None
+) -> None:
     """Show what apply would change (check + diff mode). Exit 0: no changes, 2: changes, 1: error.
 
     Markdown output is split into self-contained chunks under 65,000 characters, for PR comments;
@@ -106,10 +114,11 @@ def plan(env_name: str, roles: tuple[str, ...], limit: str | None, fmt: str, out
       harden plan --env staging
       harden plan --env staging --role redis_sentinel --limit data1
       harden plan --env production --format markdown --output plan.md
+      harden plan --env staging --post github      (in a pull_request job; examples/ci/)
     """
     from orchestrator.commands import run_plan
 
-    sys.exit(run_plan(env_name, roles, limit, fmt, output, console))
+    sys.exit(run_plan(env_name, roles, limit, fmt, output, console, post))
 
 
 @main.command()

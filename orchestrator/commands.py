@@ -14,7 +14,7 @@ from orchestrator.errors import HardenError
 from orchestrator.plan import Plan
 from orchestrator.progress import RoleProgress
 from orchestrator.redact import Redactor
-from orchestrator.report import render
+from orchestrator.report import plan_error_markdown, render, render_markdown
 from orchestrator.revisions.backends import open_store
 from orchestrator.roles import ROLES, requirements, with_requirements
 from orchestrator.runner import RunResult
@@ -78,11 +78,22 @@ def summary_table(plan: Plan) -> Table:
 
 
 def run_plan(
-    env_name: str, roles: tuple[str, ...], limit: str | None, fmt: str, output: Path | None, console: Console
+    env_name: str,
+    roles: tuple[str, ...],
+    limit: str | None,
+    fmt: str,
+    output: Path | None,
+    console: Console,
+    post: str | None = None,
 ) -> int:
-    env = validate_environment(env_name)
-    _check_roles(env, roles)
-    check_requirements(env, env_name, roles)
+    try:
+        env = validate_environment(env_name)
+        _check_roles(env, roles)
+        check_requirements(env, env_name, roles)
+    except HardenError as exc:
+        if post:  # the pull request shows why there is no plan
+            _post(post, Path(env_name).name, [plan_error_markdown(Path(env_name).name, str(exc))])
+        raise
     with RoleProgress(console, enabled=console.is_terminal) as progress:
         execution = execute(
             env,
@@ -94,7 +105,17 @@ def run_plan(
             channel_for=lambda spec: channel_for_role(env, spec, check=True),
         )
     _write_report(render(execution.plan, fmt), output)
+    if post:
+        _post(post, env.name, render_markdown(execution.plan))
     return _exit_code(execution)
+
+
+def _post(forge_name: str, env: str, chunks: list[str]) -> None:
+    from orchestrator.publish import sync
+    from orchestrator.publish.forge import from_environment
+
+    posted = sync(from_environment(forge_name), env, chunks)
+    click.echo(f"posted the plan for {env} to {forge_name}: {posted}", err=True)
 
 
 def _exit_code(execution: Execution) -> int:

@@ -185,9 +185,7 @@ def redact_plan(plan: Plan, redactor: Redactor) -> Plan:
             )
             for r in plan.results
         ],
-        failures=[
-            RunFailure(f.role, f.status, f.rc, f.artifact_dir, redactor(f.tail)) for f in plan.failures
-        ],
+        failures=[RunFailure(f.role, f.status, f.rc, f.artifact_dir, redactor(f.tail)) for f in plan.failures],
     )
 
 

@@ -122,6 +122,14 @@ def render_markdown(plan: Plan, limit: int = MARKDOWN_CHUNK_LIMIT) -> list[str]:
     ]
 
 
+def plan_error_markdown(env: str, message: str) -> str:
+    """The one comment posted when there is no plan: validation refused the environment."""
+    return (
+        _jinja.get_template("plan_header.md.j2").render(env=env, summary="harden plan failed", index=1, total=1)
+        + f"\n:x: {message}\n"
+    )
+
+
 def render(plan: Plan, fmt: str) -> list[str]:
     if fmt == "markdown":
         return render_markdown(plan)

@@ -80,9 +80,7 @@ def new_run_dir(env: str, action: str) -> Path:
 def only_allowed_environment() -> Iterator[None]:
     """While ansible-runner builds a run, os.environ holds only allow-listed names (restored after)."""
     saved = dict(os.environ)
-    keep = {
-        k: v for k, v in saved.items() if k in ENVIRONMENT_ALLOWED or k.startswith(ENVIRONMENT_ALLOWED_PREFIXES)
-    }
+    keep = {k: v for k, v in saved.items() if k in ENVIRONMENT_ALLOWED or k.startswith(ENVIRONMENT_ALLOWED_PREFIXES)}
     os.environ.clear()
     os.environ.update(keep)
     try:

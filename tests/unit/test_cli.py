@@ -150,7 +150,7 @@ def test_plan_markdown_to_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
         main, ["plan", "--env", "lab", "--role", "baseline", "--format", "markdown", "--output", str(out)]
     )
     assert result.exit_code == 2
-    assert out.read_text().startswith("**1 change in 1 role on 1 host**")
+    assert out.read_text().startswith("<!-- harden-plan env=lab part=1 -->\n**1 change in 1 role on 1 host**")
 
 
 @pytest.mark.parametrize(

@@ -51,7 +51,8 @@ def test_template_diff_names_destination_not_temp_file() -> None:
 def test_markdown_starts_with_one_line_summary_and_folds_each_role() -> None:
     (chunk,) = render_markdown(load_plan("baseline_fresh_hosts"))
     lines = chunk.splitlines()
-    assert lines[0] == "**24 changes in 1 role on 4 hosts**: `harden plan` for `lab`"
+    assert lines[0] == "<!-- harden-plan env=lab part=1 -->"  # hidden: posting finds its comment by it
+    assert lines[1] == "**24 changes in 1 role on 4 hosts**: `harden plan` for `lab`"
     assert chunk.count("<details>") == chunk.count("</details>") == 1
     assert "```diff" in chunk
 
