@@ -431,6 +431,18 @@ def test_bundled_environments_are_valid() -> None:
         assert validate_environment(name).name == name
 
 
+def test_staging_and_production_are_complete_examples() -> None:
+    """What an ops team copies first: every role that is not lab-only, production protected."""
+    non_lab = {r for r in ALL_ROLES if not ROLES[r].lab_only}
+    assert non_lab >= {"baseline", "pki", "vault", "postgres_ha", "redis_sentinel", "kafka", "edge"}
+    for name, protected in (("staging", False), ("production", True)):
+        env = validate_environment(name)
+        assert set(env.settings.roles) == non_lab, name
+        assert env.settings.protected is protected
+        vault = env.role_vars["vault"]
+        assert all(v.vault_pgp_keys and not v.vault_unseal_keys_plaintext for v in vault.values()), name
+
+
 # a protected environment runs no lab-only role; its edge orders from Let's Encrypt production
 PROTECTED = {"roles": [r for r in ALL_ROLES if not ROLES[r].lab_only], "protected": True}
 
