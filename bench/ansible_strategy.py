@@ -22,10 +22,13 @@ import yaml
 
 from bench.lab_env import HARDEN
 from bench.provenance import machine
+from bench.tables import header
 from orchestrator.paths import INVENTORIES_DIR
 from orchestrator.runner import STRATEGIES
 
 OUT = Path(__file__).with_name("ansible_strategy.md")
+# the report's tables, in order (tests/unit/test_bench_reports.py)
+TABLES = (("role", "task results", "linear", "mitogen", "mitogen / linear", "runs (linear; mitogen)"),)
 Results = list[tuple[str, str, str]]
 
 
@@ -92,8 +95,7 @@ def main() -> None:
         f"Medians of {args.runs}, in seconds. Both strategies reported 0 changes and the same task results "
         "(host, task, status) in every run.",
         "",
-        "| role | task results | linear | mitogen | mitogen / linear | runs (linear; mitogen) |",
-        "| --- | --- | --- | --- | --- | --- |",
+        *header(TABLES[0]),
     ]
     total = {s: 0.0 for s in STRATEGIES}
     for role in roles:

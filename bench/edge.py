@@ -28,13 +28,18 @@ import yaml
 
 from bench.lab_env import HARDEN, copy_lab_with
 from bench.provenance import machine
-from bench.tables import median_row
+from bench.tables import header, median_row
 from orchestrator.lab.config import LabConfig, load_lab_config
 from orchestrator.roles.edge.model import TRAEFIK
 from tests.faults.edge_faults import APP, BACKEND, EDGE_ADDRESS, ROUTES, first_certificates
 from tests.faults.lab_ssh import ssh
 
 OUT = Path(__file__).with_name("edge.md")
+# the report's tables, in order (tests/unit/test_bench_reports.py)
+TABLES = (
+    ("challenge", "median (s)", "ratio to HTTP-01", "runs (s)"),
+    ("target", "requests/s, median", "ratio to direct", "p50 (ms)", "p99 (ms)", "runs (requests/s)"),
+)
 ROUTE, NAME, PORT = "app-tls", "tls.harden.test", 8082
 LOAD_BACKEND, LOAD_UNIT = "/srv/edge-bench-backend.py", "edge-bench-backend"
 # keep-alive HTTP/1.1, one fixed answer to every request: the cheapest backend a proxy can have
@@ -136,8 +141,7 @@ def report(
         "three orders run at once, as on a real first start; each includes a new ACME account, the challenge, "
         "Pebble's validation and the download.",
         "",
-        "| challenge | median (s) | ratio to HTTP-01 | runs (s) |",
-        "| --- | --- | --- | --- |",
+        *header(TABLES[0]),
     ]
     lines += [median_row(names[challenge], times, base) for challenge, times in certs.items()]
     direct = loads["the backend, direct"]
@@ -154,8 +158,7 @@ def report(
         "share the machine's cores, so the ratio, not the absolute rate, is what carries over. The :80 "
         "redirect is Traefik answering by itself over plain HTTP: what Traefik costs without TLS or a backend.",
         "",
-        "| target | requests/s, median | ratio to direct | p50 (ms) | p99 (ms) | runs (requests/s) |",
-        "| --- | --- | --- | --- | --- | --- |",
+        *header(TABLES[1]),
     ]
     for label, runs in loads.items():
         rps = statistics.median(r["rps"] for r in runs)

@@ -27,11 +27,17 @@ from pathlib import Path
 
 from bench.lab_env import apply_lab_with
 from bench.provenance import machine
+from bench.tables import header
 from orchestrator.lab.config import LabConfig, load_lab_config
 from orchestrator.validation import validate_environment
 from tests.faults import kafka_faults as kf
 
 OUT = Path(__file__).with_name("kafka_failover.md")
+# the report's tables, in order (tests/unit/test_bench_reports.py)
+TABLES = (
+    ("setting", "case", "stall, median (s)", "runs (s)", "lost / acknowledged", "duplicates"),
+    ("host", "JVM resident (MiB)"),
+)
 CASES = ("a", "b", "c", "d")
 HARDEN_TOPIC = "orders.faults"
 RF1_TOPIC = "orders.rf1"  # created by the bench with the admin tool, as today's platform has them
@@ -158,8 +164,7 @@ def write(
         "the runs. Lost: acknowledged messages not read back, summed over the runs. Each invocation runs the three "
         "settings one after the other; bench/logs/kafka_failover.log names the invocations its run lines come from.",
         "",
-        "| setting | case | stall, median (s) | runs (s) | lost / acknowledged | duplicates |",
-        "| --- | --- | --- | --- | --- | --- |",
+        *header(TABLES[0]),
     ]
     for label, by_case in results.items():
         for case, done in by_case.items():
@@ -185,8 +190,7 @@ def write(
         "",
         "## Memory per broker at idle (after the runs, heap 384m)",
         "",
-        "| host | JVM resident (MiB) |",
-        "| --- | --- |",
+        *header(TABLES[1]),
     ]
     lines += [f"| {host} | {rss} |" for host, rss in memory]
     OUT.write_text("\n".join(lines) + "\n")

@@ -12,11 +12,17 @@ import statistics
 import time
 from pathlib import Path
 
+from bench.tables import header
 from orchestrator.lab import manager
 from orchestrator.lab.config import LabConfig, load_lab_config
 from orchestrator.lab.image import image_dir, purge_images
 
 OUT = Path(__file__).with_name("lab.md")
+# the report's tables, in order (tests/unit/test_bench_reports.py)
+TABLES = (
+    ("`harden lab up`", "seconds", "ratio to warm"),
+    ("idle host", "PSS (MiB)"),
+)
 
 
 def timed_up(config: LabConfig) -> float:
@@ -70,8 +76,7 @@ def main() -> None:
         f"Produced by `bench/lab_bench.py --runs {args.runs}` on this machine (2 cores), "
         f"{len(config.hosts)} hosts booted in parallel. Medians of {args.runs} runs.",
         "",
-        "| `harden lab up` | seconds | ratio to warm |",
-        "| --- | --- | --- |",
+        *header(TABLES[0]),
     ]
     if cold is not None:
         lines.append(f"| cold: debootstrap + customise + pack + boot | {cold:.1f} | {cold / med_warm:.1f}x |")
@@ -82,8 +87,7 @@ def main() -> None:
         f"Runs from the tarball: {', '.join(f'{t:.1f}' for t in from_tarball)}; "
         f"warm: {', '.join(f'{t:.1f}' for t in warm)}.",
         "",
-        "| idle host | PSS (MiB) |",
-        "| --- | --- |",
+        *header(TABLES[1]),
         *[f"| {name} | {mib:.1f} |" for name, mib in memory.items()],
         "",
         "PSS is summed over every process in the host's cgroup, 20 s after boot.",

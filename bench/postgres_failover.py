@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.lab_env import HARDEN, copy_lab_with
+from bench.tables import header
 from orchestrator.errors import HardenError
 from orchestrator.lab.artifacts import PATRONI_VERSION
 from orchestrator.lab.config import load_lab_config
@@ -31,6 +32,8 @@ from orchestrator.validation import validate_environment
 from tests.faults import pg_faults as pf
 
 OUT = Path(__file__).with_name("postgres_failover.md")
+# the report's tables, in order (tests/unit/test_bench_reports.py)
+TABLES = (("fault", "setting", "gap, median (s)", "ratio to harden", "runs (s)", "acked writes lost"),)
 BASE_ROLES = with_requirements("postgres_ha")
 TIMINGS = [
     ("harden default: ttl 20, loop_wait 1, retry_timeout 3", (20, 1, 3)),
@@ -153,8 +156,7 @@ def main() -> None:
         "one after it. Lost: acknowledged writes missing on the leader afterwards (the integration tests check "
         "every member). The leader stall is in [postgres_stall.md](postgres_stall.md).",
         "",
-        "| fault | setting | gap, median (s) | ratio to harden | runs (s) | acked writes lost |",
-        "| --- | --- | --- | --- | --- | --- |",
+        *header(TABLES[0]),
     ]
     for fault_label, _ in CRASHES:
         base_gaps = [r.gap for r in crashes[(TIMINGS[0][0], fault_label)] if r.gap is not None]

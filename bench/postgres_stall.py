@@ -18,10 +18,25 @@ import tempfile
 from pathlib import Path
 
 from bench.postgres_failover import Run, _median, _runs, fresh_lab, one_run
+from bench.tables import header
 from orchestrator.lab.artifacts import PATRONI_VERSION
 from tests.faults import pg_faults as pf
 
 OUT = Path(__file__).with_name("postgres_stall.md")
+# the report's tables, in order (tests/unit/test_bench_reports.py)
+TABLES = (
+    (
+        "Patroni",
+        "gap, median (s)",
+        "runs (s)",
+        "acked writes lost (leader)",
+        "most missing on one member",
+        "leaders after",
+        "timelines after",
+        "healed, median (s)",
+        "healed, runs (s)",
+    ),
+)
 PATRONIS = [
     (f"harden: Patroni {PATRONI_VERSION} (wheelhouse)", "wheelhouse"),
     ("Debian 12: Patroni 3.0.2 (package)", "debian"),
@@ -57,9 +72,7 @@ def main() -> None:
         f'seconds from SIGCONT until every member streams on the leader\'s timeline ("never": not within '
         f"{pf.STALL_HEAL_BOUND:.0f} s).",
         "",
-        "| Patroni | gap, median (s) | runs (s) | acked writes lost (leader) | most missing on one member "
-        "| leaders after | timelines after | healed, median (s) | healed, runs (s) |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        *header(TABLES[0]),
     ]
     for label, _ in PATRONIS:
         runs = stall[label]

@@ -19,12 +19,26 @@ import time
 from pathlib import Path
 
 from bench.lab_env import apply_lab_with
+from bench.tables import header
 from orchestrator.lab.config import load_lab_config
 from orchestrator.validation import validate_environment
 from tests.faults import redis_faults as rf
 from tests.faults.lab_ssh import heal
 
 OUT = Path(__file__).with_name("redis_failover.md")
+# the report's tables, in order (tests/unit/test_bench_reports.py)
+TABLES = (
+    (
+        "setting",
+        "writable again, median (s)",
+        "ratio",
+        "runs (s)",
+        "acked writes lost (kill)",
+        "lost after 5 s partition + kill",
+        "same, acknowledged after WAIT 1",
+        "same, after WAIT 2",
+    ),
+)
 SETTINGS = [
     ("harden default: down-after-milliseconds 1000", 1000),
     ("Redis default: down-after-milliseconds 30000", 30000),
@@ -81,9 +95,7 @@ def main() -> None:
         "(kept down); time from the first failed write to the next acknowledged one; acknowledged writes missing "
         "on the new master afterwards. Both settings measured one after the other in the same session.",
         "",
-        "| setting | writable again, median (s) | ratio | runs (s) | acked writes lost (kill) | "
-        "lost after 5 s partition + kill | same, acknowledged after WAIT 1 | same, after WAIT 2 |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        *header(TABLES[0]),
     ]
     for label, kills, part, part_wait1, part_wait2 in rows:
         outages = [k[0] for k in kills if k[0] is not None]

@@ -16,13 +16,15 @@ import tempfile
 from pathlib import Path
 
 from bench.lab_env import apply_lab_with
-from bench.tables import median_row
+from bench.tables import header, median_row
 from orchestrator.roles.vault.model import OPENBAO
 from orchestrator.secrets.vault_session import init_file
 from orchestrator.validation import Environment, validate_environment
 from tests.faults.vault_faults import kill_active_and_time_write
 
 OUT = Path(__file__).with_name("vault_failover.md")
+# the report's tables, in order (tests/unit/test_bench_reports.py)
+TABLES = (("setting", "median (s)", "ratio to harden default", "runs (s)"),)
 SETTINGS = [("harden default: performance_multiplier = 1", 1), ("OpenBao default: performance_multiplier = 5", 5)]
 
 
@@ -57,8 +59,7 @@ def main() -> None:
         "kill -9 of the active node, time until a KV write through a surviving node succeeds. "
         "Both settings measured in the same session, one after the other.",
         "",
-        "| setting | median (s) | ratio to harden default | runs (s) |",
-        "| --- | --- | --- | --- |",
+        *header(TABLES[0]),
     ]
     lines += [median_row(label, runs, base) for label, runs in results.items()]
     OUT.write_text("\n".join(lines) + "\n")
