@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
@@ -22,9 +23,27 @@ _jinja = Environment(
 )
 
 
+_SSH_PREFIX = re.compile(r"^(Task failed: )?(Failed to connect to the host via ssh: )?")
+
+
+def unreachable_only(plan: Plan, role: str) -> list[TaskResult]:
+    """The role's unreachable hosts, when being unreachable is all that went wrong in its run."""
+    errors = [r for r in plan.errors if r.role == role]
+    return errors if errors and all(r.status == "unreachable" for r in errors) else []
+
+
+def unreachable_reason(result: TaskResult) -> str:
+    return _SSH_PREFIX.sub("", result.message).strip() or "unreachable"
+
+
 def _failure_text(plan: Plan) -> list[str]:
     lines = []
     for f in plan.failures:
+        unreachable = unreachable_only(plan, f.role)
+        if unreachable:  # one line per host, not ansible's recap
+            lines.append(f"\n!! {f.role}: {len(unreachable)} host(s) unreachable")
+            lines.extend(f"   {r.host}: {unreachable_reason(r)}" for r in sorted(unreachable, key=lambda r: r.host))
+            continue
         lines.append(f"\n!! {f.role}: the run {f.status} (exit {f.rc}); artifacts in {f.artifact_dir}")
         lines.extend("   " + line for line in f.tail.splitlines())
     return lines
@@ -32,10 +51,13 @@ def _failure_text(plan: Plan) -> list[str]:
 
 def render_text(plan: Plan) -> str:
     lines = [f"Plan for {plan.env}: {plan.summary()}", *_failure_text(plan)]
+    listed = {f.role for f in plan.failures if unreachable_only(plan, f.role)}  # their hosts are listed above
     for role in sorted({r.role for r in plan.results}):
-        role_results = [r for r in plan.results if r.role == role and r.status in ("changed", "failed", "unreachable")]
+        shown = ("changed",) if role in listed else ("changed", "failed", "unreachable")
+        role_results = [r for r in plan.results if r.role == role and r.status in shown]
         if not role_results:
-            lines.append(f"\n== {role}: no changes")
+            if role not in listed:  # with unreachable hosts, "no changes" is not known
+                lines.append(f"\n== {role}: no changes")
             continue
         lines.append(f"\n== {role}")
         for r in role_results:
@@ -99,14 +121,18 @@ def render_markdown(plan: Plan, limit: int = MARKDOWN_CHUNK_LIMIT) -> list[str]:
     sections = _role_sections(plan, limit - header_budget)
     if plan.failures:
         fence = "~~~~" if "```" in "".join(f.tail for f in plan.failures) else "```"
-        sections.insert(
-            0,
-            "\n".join(
-                f"### :x: `{f.role}`: the plan run {f.status} (exit {f.rc})\n\nArtifacts: `{f.artifact_dir}`\n\n"
-                f"{fence}\n{f.tail[-4000:]}\n{fence}\n"
-                for f in plan.failures
-            ),
-        )
+        blocks = []
+        for f in plan.failures:
+            unreachable = sorted(unreachable_only(plan, f.role), key=lambda r: r.host)
+            if unreachable:
+                hosts = "".join(f"- `{r.host}`: {unreachable_reason(r)}\n" for r in unreachable)
+                blocks.append(f"### :x: `{f.role}`: {len(unreachable)} host(s) unreachable\n\n{hosts}")
+            else:
+                blocks.append(
+                    f"### :x: `{f.role}`: the plan run {f.status} (exit {f.rc})\n\nArtifacts: `{f.artifact_dir}`\n\n"
+                    f"{fence}\n{f.tail[-4000:]}\n{fence}\n"
+                )
+        sections.insert(0, "\n".join(blocks))
     if not sections:
         sections = ["No changes. Infrastructure matches the configuration.\n"]
     groups: list[list[str]] = [[]]

@@ -153,9 +153,7 @@ def test_plan_markdown_to_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
     assert out.read_text().startswith("<!-- harden-plan env=lab part=1 -->\n**1 change in 1 role on 1 host**")
 
 
-@pytest.mark.parametrize(
-    "cmd", [["redis", "failover"], ["pg", "switchover"], ["apply"]], ids=lambda c: " ".join(c)
-)
+@pytest.mark.parametrize("cmd", [["redis", "failover"], ["pg", "switchover"], ["apply"]], ids=lambda c: " ".join(c))
 def test_destructive_verbs_ask_on_a_protected_environment(no_ansible: list[str], cmd: list[str]) -> None:
     result = CliRunner().invoke(main, [*cmd, "--env", "production"], input="n\n")
     assert result.exit_code == 1
@@ -163,8 +161,14 @@ def test_destructive_verbs_ask_on_a_protected_environment(no_ansible: list[str],
     assert no_ansible == []
 
 
-def test_vault_unseal_without_vault_is_one_line() -> None:
-    result = CliRunner().invoke(main, ["vault", "unseal", "--env", "staging"])
+def test_vault_unseal_without_vault_is_one_line(tmp_path: Path) -> None:
+    env = tmp_path / "staging"
+    shutil.copytree(INVENTORIES_DIR / "staging", env)
+    (env / "harden.yml").write_text("---\ndescription: no vault\nprotected: false\nroles: [baseline]\n")
+    for role_vars in (env / "group_vars").glob("*.yml"):
+        if role_vars.name != "all.yml":
+            role_vars.unlink()
+    result = CliRunner().invoke(main, ["vault", "unseal", "--env", str(env)])
     assert result.exit_code == 1
     assert "staging runs no Vault" in result.output and "Traceback" not in result.output
 

@@ -148,3 +148,30 @@ def test_a_code_fence_in_the_failure_does_not_break_the_comment() -> None:
     plan = Plan(env="lab", failures=[RunFailure("pki", "failed", 2, "d", "oops\n```\nnot a fence")])
     (chunk,) = render(plan, "markdown")
     assert "~~~~\noops\n```\nnot a fence\n~~~~" in chunk
+
+
+def _unreachable_plan() -> Plan:
+    down = "Task failed: Failed to connect to the host via ssh: ssh: connect to host 10.0.0.2 port 22: No route to host"
+    return Plan(
+        env="staging",
+        results=[
+            TaskResult("baseline", "db-2", "Gathering Facts", "gather_facts", "unreachable", message=down),
+            TaskResult("baseline", "db-1", "Gathering Facts", "gather_facts", "unreachable", message=down),
+            TaskResult("baseline", "ops-1", "Write sshd_config", "template", "changed", diff="+x"),
+        ],
+        failures=[RunFailure("baseline", "failed", 4, "/runs/x", "PLAY RECAP *****\nlots of recap")],
+    )
+
+
+def test_unreachable_hosts_are_one_line_each_and_changes_elsewhere_still_show() -> None:
+    text = render_text(_unreachable_plan())
+    assert "!! baseline: 2 host(s) unreachable\n" in text
+    assert "   db-1: ssh: connect to host 10.0.0.2 port 22: No route to host\n   db-2: ssh:" in text
+    assert "PLAY RECAP" not in text and text.count("db-1") == 1  # not again under the role
+    assert "~ ops-1: Write sshd_config [changed]" in text and "no changes" not in text
+
+
+def test_unreachable_hosts_in_markdown_are_listed_instead_of_the_recap() -> None:
+    (chunk,) = render_markdown(_unreachable_plan())
+    assert "### :x: `baseline`: 2 host(s) unreachable\n\n- `db-1`: ssh: connect to host" in chunk
+    assert "PLAY RECAP" not in chunk
