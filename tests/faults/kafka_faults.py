@@ -152,8 +152,6 @@ print(json.dumps({"plaintext": {p: ask(p, False) for p in ports}, "tls": {p: ask
 """
 
 
-
-
 def admin(lab: LabConfig, host: str, users: KafkaUsers, tool: str, args: str) -> subprocess.CompletedProcess[str]:
     """One of Kafka's admin tools as the admin super user."""
     bootstrap = f"{address(lab, host)}:{CLIENT_PORT}"

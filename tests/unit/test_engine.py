@@ -34,9 +34,7 @@ def test_a_host_outside_the_main_group_gets_the_roles_variables(tmp_path: Path) 
     hosts = yaml.safe_load((make_env(tmp_path) / "hosts.yml").read_text())
     hosts["all"]["children"]["redis_sentinels"]["hosts"] = {"data-1": None, "data-2": None, "ops-1": None}
     env_dir = tmp_path / "two"
-    env = validate_environment(
-        str(make_env(env_dir, hosts=hosts, group_vars={"redis": {"redis_sentinel_quorum": 2}}))
-    )
+    env = validate_environment(str(make_env(env_dir, hosts=hosts, group_vars={"redis": {"redis_sentinel_quorum": 2}})))
     per_host = role_host_vars(env, ROLES["redis_sentinel"])
     assert per_host["ops-1"]["redis_sentinel_quorum"] == 2
     assert "redis_sentinel_quorum" not in per_host.get("data-1", {})  # its group_vars reach it

@@ -19,7 +19,7 @@ from orchestrator.roles.spec import RoleSpec
 
 TREE = ("orchestrator", "roles", "playbooks", "inventories", "plugins", "tests", "README.md", "ansible.cfg")
 
-TOY_SPEC = '''
+TOY_SPEC = """
 from pydantic import Field
 
 from orchestrator.models.base import StrictModel
@@ -38,7 +38,7 @@ SPEC = RoleSpec(
     requires=("vault",),
     cli_name="toy",
 )
-'''
+"""
 
 TOY_CLI = '''
 import click
@@ -59,7 +59,7 @@ def group() -> None:
 status_command(group, "the toy", lambda env: StatusReport("toy", ("host",), [], "healthy"))
 '''
 
-PROBE = '''
+PROBE = """
 import json
 from click.testing import CliRunner
 from orchestrator.cli import main
@@ -74,7 +74,7 @@ print(json.dumps({
     "test_list": ALL_ROLES,
     "cli": CliRunner().invoke(main, ["toy", "status", "--help"]).output,
 }))
-'''
+"""
 
 
 def _digests(root: Path) -> dict[str, str]:
@@ -108,7 +108,7 @@ def test_a_throwaway_role_is_discovered_everywhere(tmp_path: Path) -> None:
     (package / "cli.py").write_text(TOY_CLI)
     (tree / "roles" / "toy" / "tasks").mkdir(parents=True)
     (tree / "roles" / "toy" / "tasks" / "main.yml").write_text(
-        "---\n- name: Greet\n  ansible.builtin.debug:\n    msg: \"{{ toy_greeting }}\"\n"
+        '---\n- name: Greet\n  ansible.builtin.debug:\n    msg: "{{ toy_greeting }}"\n'
     )
     own = ("orchestrator/roles/toy/", "roles/toy/")
 

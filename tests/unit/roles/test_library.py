@@ -125,9 +125,7 @@ def _issue(tmp: Path, name: str, ca: tuple[Any, Any] | None, ip: str) -> tuple[A
     cert = builder.sign(issuer_key, hashes.SHA256())
     (tmp / f"{name}.crt").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     (tmp / f"{name}.key").write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     )
     return cert, key
 
