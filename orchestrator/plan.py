@@ -200,5 +200,5 @@ def plan_to_json(plan: Plan) -> str:
             "failures": [f.__dict__ for f in plan.failures],
             "results": [r.__dict__ for r in plan.results if r.status != "skipped"],
         },
-        indent=2,
+        separators=(",", ":"),  # compact: json uses its C encoder only without indent
     )

@@ -67,10 +67,18 @@ def render_text(plan: Plan) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _role_section(role: str, changes: Sequence[TaskResult], errors: Sequence[TaskResult], part: int = 0) -> str:
-    hosts = sorted({r.host for r in [*changes, *errors]})
+def _error_item(r: TaskResult) -> str:
+    return f"- :x: `{r.host}` **{r.task}**: {r.status}" + (f": {r.message}" if r.message else "") + "\n\n"
+
+
+def _change_item(r: TaskResult) -> str:
+    diff = f"\n```diff\n{r.diff}\n```\n" if r.diff else ""
+    return f"- `{r.host}` **{r.task}** ({r.action})\n{diff}\n"
+
+
+def _role_section(role: str, items: Sequence[str], changes: int, errors: int, hosts: int, part: int = 0) -> str:
     return _jinja.get_template("plan_role.md.j2").render(
-        role=role, changes=changes, errors=errors, hosts=hosts, part=part
+        role=role, items="".join(items), changes=changes, errors=errors, hosts=hosts, part=part
     )
 
 
@@ -90,29 +98,45 @@ def _fit_diff(result: TaskResult, budget: int) -> TaskResult:
     return TaskResult(**{**result.__dict__, "diff": diff})
 
 
+# the <details> line and its closing tag, around a role's items
+_SECTION_OVERHEAD = 400
+
+
 def _role_sections(plan: Plan, budget: int) -> list[str]:
-    """Markdown sections, one per role, split by task when a role alone exceeds the budget."""
+    """Markdown sections, one per role, split by task when a role alone exceeds the budget.
+    Each item is rendered once and measured: the split is linear in the number of results."""
+    by_role: dict[str, tuple[list[TaskResult], list[TaskResult]]] = {}
+    for r in plan.results:
+        if r.status == "changed":
+            by_role.setdefault(r.role, ([], []))[0].append(r)
+        elif r.status in ("failed", "unreachable"):
+            by_role.setdefault(r.role, ([], []))[1].append(r)
     sections: list[str] = []
-    for role in sorted({r.role for r in plan.results}):
-        changes = [r for r in plan.results if r.role == role and r.status == "changed"]
-        errors = [r for r in plan.results if r.role == role and r.status in ("failed", "unreachable")]
-        if not changes and not errors:
+    for role in sorted(by_role):
+        changes, errors = by_role[role]
+        error_items = [_error_item(r) for r in errors]
+        change_items = [_change_item(_fit_diff(r, budget - 2_000)) for r in changes]
+        if sum(map(len, error_items)) + sum(map(len, change_items)) + _SECTION_OVERHEAD <= budget:
+            hosts = len({r.host for r in [*changes, *errors]})
+            sections.append(_role_section(role, [*error_items, *change_items], len(changes), len(errors), hosts))
             continue
-        whole = _role_section(role, changes, errors)
-        if len(whole) <= budget:
-            sections.append(whole)
-            continue
-        part = 1
-        current_changes: list[TaskResult] = []
-        current_errors = list(errors)
-        for change in changes:
-            change = _fit_diff(change, budget - 2_000)
-            if current_changes and len(_role_section(role, [*current_changes, change], current_errors, part)) > budget:
-                sections.append(_role_section(role, current_changes, current_errors, part))
-                part, current_changes, current_errors = part + 1, [], []
-            current_changes.append(change)
-        sections.append(_role_section(role, current_changes, current_errors, part))
+        part, current, size = 1, list(error_items), sum(map(len, error_items)) + _SECTION_OVERHEAD
+        current_results: list[TaskResult] = list(errors)
+        for change, item in zip(changes, change_items, strict=True):
+            if len(current) > len(error_items if part == 1 else []) and size + len(item) > budget:
+                sections.append(_part(role, current, current_results, part))
+                part, current, size, current_results = part + 1, [], _SECTION_OVERHEAD, []
+            current.append(item)
+            current_results.append(change)
+            size += len(item)
+        sections.append(_part(role, current, current_results, part))
     return sections
+
+
+def _part(role: str, items: list[str], results: list[TaskResult], part: int) -> str:
+    changes = sum(1 for r in results if r.status == "changed")
+    hosts = len({r.host for r in results})
+    return _role_section(role, items, changes, len(results) - changes, hosts, part)
 
 
 def render_markdown(plan: Plan, limit: int = MARKDOWN_CHUNK_LIMIT) -> list[str]:
@@ -140,9 +164,9 @@ def render_markdown(plan: Plan, limit: int = MARKDOWN_CHUNK_LIMIT) -> list[str]:
         if groups[-1] and sum(map(len, groups[-1])) + len(section) > limit - header_budget:
             groups.append([])
         groups[-1].append(section)
-    total = len(groups)
+    total, summary = len(groups), plan.summary()
     return [
-        _jinja.get_template("plan_header.md.j2").render(env=plan.env, summary=plan.summary(), index=i, total=total)
+        _jinja.get_template("plan_header.md.j2").render(env=plan.env, summary=summary, index=i, total=total)
         + "\n".join(group)
         for i, group in enumerate(groups, start=1)
     ]
