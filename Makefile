@@ -77,6 +77,7 @@ bench: setup
 	$(BIN)/python -m bench.kafka_failover
 	$(BIN)/python -m bench.edge
 	$(BIN)/python -m bench.ansible_strategy
+	$(BIN)/python -m bench.plan_scale
 
 clean:
 	rm -rf .harden/runs .mypy_cache .ruff_cache .pytest_cache
