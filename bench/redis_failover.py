@@ -19,11 +19,12 @@ import time
 from pathlib import Path
 
 from bench.lab_env import apply_lab_with
+from bench.provenance import machine
 from bench.tables import header
 from orchestrator.lab.config import load_lab_config
 from orchestrator.validation import validate_environment
 from tests.faults import redis_faults as rf
-from tests.faults.lab_ssh import heal
+from tests.faults.lab_ssh import heal, ssh
 
 OUT = Path(__file__).with_name("redis_failover.md")
 # the report's tables, in order (tests/unit/test_bench_reports.py)
@@ -87,11 +88,13 @@ def main() -> None:
             rows.append((label, kills, part, part_wait1, part_wait2))
         apply_setting(SETTINGS[0][1], Path(tmp))  # leave the lab at harden's default
     base = statistics.median([k[0] for k in rows[0][1] if k[0] is not None])
+    version = ssh(load_lab_config("lab"), "data-1", "dpkg-query -W -f '${Package} ${Version}' redis-server").strip()
     lines = [
         "# Redis Sentinel failover in the lab",
         "",
-        f"Produced by `python -m bench.redis_failover --runs {args.runs}`: Redis 7.0.15, 3 data nodes with colocated "
-        "Sentinels (quorum 2), a redis-py Sentinel client on ops-1 writing continuously. `kill -9` of the master "
+        f"Produced by `python -m bench.redis_failover --runs {args.runs}` on {machine()}: {version} on data-1..3 "
+        "with TLS, Sentinels on data-1, data-2 and ops-1 (quorum 2), a redis-py Sentinel client on ops-1 writing "
+        "continuously. `kill -9` of the master "
         "(kept down); time from the first failed write to the next acknowledged one; acknowledged writes missing "
         "on the new master afterwards. Both settings measured one after the other in the same session.",
         "",

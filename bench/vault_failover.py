@@ -16,6 +16,7 @@ import tempfile
 from pathlib import Path
 
 from bench.lab_env import apply_lab_with
+from bench.provenance import machine
 from bench.tables import header, median_row
 from orchestrator.roles.vault.model import OPENBAO
 from orchestrator.secrets.vault_session import init_file
@@ -55,7 +56,8 @@ def main() -> None:
     lines = [
         f"# Vault (OpenBao {OPENBAO.version}) failover in the lab",
         "",
-        f"Produced by `python -m bench.vault_failover --runs {args.runs}`: 3-node raft cluster with TLS, "
+        f"Produced by `python -m bench.vault_failover --runs {args.runs}` on {machine()}: 3-node raft cluster "
+        "with TLS, "
         "kill -9 of the active node, time until a KV write through a surviving node succeeds. "
         "Both settings measured in the same session, one after the other.",
         "",
