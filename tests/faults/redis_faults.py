@@ -137,7 +137,8 @@ def wait_replicas(lab: LabConfig, ra: RedisAccess, master: str, count: int, time
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         info = redis_cli(lab, master, ra.admin_password, "INFO replication")
-        if "role:master" in info and f"connected_slaves:{count}" in info:
+        # connected is not enough: a replica in a full resync (state=wait_bgsave or send_bulk) has no data yet
+        if "role:master" in info and f"connected_slaves:{count}" in info and info.count("state=online") == count:
             return
         time.sleep(0.5)
-    raise AssertionError(f"{master}: not a master with {count} connected replicas after {timeout}s")
+    raise AssertionError(f"{master}: not a master with {count} replicas online after {timeout}s")

@@ -35,6 +35,13 @@ class RedisSentinelVars(StrictModel):
     redis_sentinel_failover_timeout_ms: int = Field(10000, ge=1000, description="failover-timeout.")
     redis_sentinel_min_replicas_to_write: int = Field(1, ge=0, description="min-replicas-to-write.")
     redis_sentinel_min_replicas_max_lag: int = Field(2, ge=1, le=60, description="min-replicas-max-lag, s.")
+    redis_sentinel_repl_diskless_sync_delay_s: int = Field(
+        0,
+        ge=0,
+        le=60,
+        description="repl-diskless-sync-delay, s. Redis's 5 delays writes after a failover when the other "
+        "replica needs a full resync (min-replicas-to-write).",
+    )
     redis_sentinel_maxmemory: str = Field("256mb", pattern=r"^[0-9]+(kb|mb|gb)$", description="maxmemory.")
     redis_sentinel_maxmemory_policy: Literal[
         "noeviction", "allkeys-lru", "volatile-lru", "allkeys-lfu", "volatile-lfu"
