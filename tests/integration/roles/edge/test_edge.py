@@ -300,9 +300,10 @@ def _restart_with_empty_store(lab: LabConfig, env: str | Path) -> None:
 
 # Runs last: it restarts Pebble (a new root and no accounts) and puts the lab back as it found it.
 def test_a_certificate_near_its_end_is_renewed_by_itself(lab: LabConfig, edge_env: Environment, tmp_path: Path) -> None:
-    # Pebble issues 21-minute certificates; Traefik, told they last an hour, renews in the last 20
-    # minutes and checks every minute: a certificate is due a minute after it is issued
-    short = copy_lab_with(tmp_path, "acme_ca", "lab_acme_cert_validity_s: 1260")
+    # Pebble issues certificates for 20.5 minutes; Traefik, told they last an hour, renews in the
+    # last 20 minutes and checks every minute: each certificate is due 30 s after its issue, and
+    # renewed at Traefik's first check
+    short = copy_lab_with(tmp_path, "acme_ca", "lab_acme_cert_validity_s: 1230")
     (short / "group_vars" / "edge.yml").write_text(
         (short / "group_vars" / "edge.yml").read_text() + "edge_acme_certificates_duration_h: 1\n"
     )
