@@ -38,8 +38,8 @@ class VaultVars(StrictModel):
         1,
         ge=1,
         le=10,
-        description="Raft timing multiplier (bench/vault_failover.md: writable again after a kill in 1.7 s at 1, "
-        "17.0 s at OpenBao's 5).",
+        description="Raft timing multiplier (bench/vault_failover.md: writable again after a kill in 2.4 s at 1, "
+        "14.8 s at OpenBao's 5).",
     )
     vault_standby_reads: bool = Field(
         False,
