@@ -9,6 +9,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from orchestrator.paths import TEMPLATES_DIR
 from orchestrator.plan import Plan, TaskResult, plan_to_json
+from orchestrator.publish import marker
 
 MARKDOWN_CHUNK_LIMIT = 65_000
 _TRUNCATION_NOTE = "\n... (diff truncated: {omitted} more lines; run `harden plan` locally for all of it)"
@@ -166,7 +167,9 @@ def render_markdown(plan: Plan, limit: int = MARKDOWN_CHUNK_LIMIT) -> list[str]:
         groups[-1].append(section)
     total, summary = len(groups), plan.summary()
     return [
-        _jinja.get_template("plan_header.md.j2").render(env=plan.env, summary=summary, index=i, total=total)
+        _jinja.get_template("plan_header.md.j2").render(
+            env=plan.env, summary=summary, index=i, total=total, marker=marker(plan.env, i)
+        )
         + "\n".join(group)
         for i, group in enumerate(groups, start=1)
     ]
@@ -175,7 +178,9 @@ def render_markdown(plan: Plan, limit: int = MARKDOWN_CHUNK_LIMIT) -> list[str]:
 def plan_error_markdown(env: str, message: str) -> str:
     """The one comment posted when there is no plan: validation refused the environment."""
     return (
-        _jinja.get_template("plan_header.md.j2").render(env=env, summary="harden plan failed", index=1, total=1)
+        _jinja.get_template("plan_header.md.j2").render(
+            env=env, summary="harden plan failed", index=1, total=1, marker=marker(env, 1)
+        )
         + f"\n:x: {message}\n"
     )
 
