@@ -130,9 +130,23 @@ def render_diff(diff: Any, target: str | None = None) -> str:
     return "\n".join(p for p in parts if p)
 
 
-def _message(res: dict[str, Any]) -> str:
-    """The first line of Ansible's message, plus the last line of output when that says more."""
+def _meaningful_lines(text: str) -> list[str]:
+    """Lines with words in them: ssh's ``@@@@`` banners carry none."""
+    return [ln.strip() for ln in text.splitlines() if any(c.isalnum() for c in ln)]
+
+
+def _message(res: dict[str, Any], unreachable: bool = False) -> str:
+    """The first line of Ansible's message, plus the last line of output when that says more.
+
+    An unreachable host's message is ssh's stderr, whose verdict ("Host key verification failed.") is its last line,
+    after a banner; that line is kept, after Ansible's first words ("Failed to connect to the host via ssh:").
+    """
     msg = str(res.get("msg") or res.get("reason") or "").strip()
+    if unreachable:
+        lines = _meaningful_lines(msg)
+        if len(lines) > 1:
+            head = msg.splitlines()[0].split(":", 1)[0]
+            return f"{head}: {lines[-1]}"[:500]
     detail = ""
     for key in ("stderr", "stdout"):
         lines = [ln.strip() for ln in str(res.get(key) or "").splitlines() if ln.strip()]
@@ -164,7 +178,7 @@ def results_from_events(role: str, events: Iterable[dict[str, Any]]) -> list[Tas
                 action=str(data.get("task_action", "")),
                 status=kind,
                 diff=render_diff(res.get("diff"), res.get("dest") or res.get("path")) if kind == "changed" else "",
-                message=_message(res) if kind in ("failed", "unreachable") else "",
+                message=_message(res, unreachable=kind == "unreachable") if kind in ("failed", "unreachable") else "",
             )
         )
     return out

@@ -175,3 +175,36 @@ def test_unreachable_hosts_in_markdown_are_listed_instead_of_the_recap() -> None
     (chunk,) = render_markdown(_unreachable_plan())
     assert "### :x: `baseline`: 2 host(s) unreachable\n\n- `db-1`: ssh: connect to host" in chunk
     assert "PLAY RECAP" not in chunk
+
+
+SSH_HOST_KEY_CHANGED = (
+    "Failed to connect to the host via ssh: @@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\r\n"
+    "@    WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!     @\r\n"
+    "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\r\n"
+    "IT IS POSSIBLE THAT SOMEONE IS DOING SOMETHING NASTY!\r\n"
+    "Host key for data-1 has changed and you have requested strict checking.\r\n"
+    "Host key verification failed."
+)
+
+
+def test_an_unreachable_host_is_named_with_ssh_s_verdict_not_its_banner() -> None:
+    events = [
+        {
+            "event": "runner_on_unreachable",
+            "event_data": {
+                "host": "data-1",
+                "task": "Gathering Facts",
+                "res": {"msg": SSH_HOST_KEY_CHANGED, "unreachable": True},
+            },
+        },
+    ]
+    plan = Plan(
+        env="lab",
+        results=results_from_events("baseline", events),
+        failures=[RunFailure(role="baseline", status="failed", rc=4, artifact_dir="a", tail="")],
+    )
+    (error,) = plan.errors
+    assert error.message == "Failed to connect to the host via ssh: Host key verification failed."
+    text = render_text(plan)
+    assert "   data-1: Host key verification failed." in text, text
+    assert "@@@" not in text
