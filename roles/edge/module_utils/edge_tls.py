@@ -40,7 +40,7 @@ def describe(der: bytes) -> dict:
         return str(found[0].value) if found else name.rfc4514_string()
 
     def utc(value: datetime.datetime) -> datetime.datetime:
-        return value if value.tzinfo else value.replace(tzinfo=datetime.timezone.utc)
+        return value if value.tzinfo else value.replace(tzinfo=datetime.UTC)
 
     after = utc(getattr(cert, "not_valid_after_utc", None) or cert.not_valid_after)
     before = utc(getattr(cert, "not_valid_before_utc", None) or cert.not_valid_before)
