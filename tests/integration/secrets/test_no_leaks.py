@@ -158,6 +158,8 @@ def test_no_secret_on_a_command_line_in_output_runs_or_host_logs(secrets_env: En
     assert counts["postgres_ha"] >= 6 and counts["redis_sentinel"] >= 4 and counts["kafka"] >= 4, counts
     # lab_acme: the TSIG key; edge: the dashboard user's password (its TSIG reference is lab_acme's)
     assert counts["lab_acme"] >= 1 and counts["edge"] >= 1, counts
+    # search: the admin's and two service users' passwords
+    assert counts["search"] >= 3, counts
     role_secrets = [s for values in by_role.values() for s in values]
     # TSIG secrets travel base64-encoded (BIND's key file, Traefik's secret file): look for that form too
     role_secrets += [base64.b64encode(s.encode()).decode() for s in by_role["lab_acme"]]
