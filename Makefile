@@ -76,6 +76,7 @@ bench: setup
 	$(BIN)/python -m bench.postgres_failover
 	$(BIN)/python -m bench.kafka_failover
 	$(BIN)/python -m bench.edge
+	$(BIN)/python -m bench.search
 	$(BIN)/python -m bench.ansible_strategy
 	$(BIN)/python -m bench.plan_scale
 

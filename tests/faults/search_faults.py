@@ -170,3 +170,48 @@ def lab_ssh_run(lab: LabConfig, command: str, host: str = CLIENT) -> str:
     done = subprocess.run(ssh_command(lab, lab.host(host), command), capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, (host, command, done.stderr)
     return done.stdout
+
+
+# Bulk indexing over one kept-alive connection to one node for job["seconds"]: documents per second.
+THROUGHPUT = r"""
+import base64, http.client, json, ssl, sys, time
+job = json.load(sys.stdin)
+auth = "Basic " + base64.b64encode(":".join(job["auth"]).encode()).decode()
+if job["scheme"] == "https":
+    conn = http.client.HTTPSConnection(job["host"], job["port"], context=ssl.create_default_context(cafile=job["ca"]))
+else:
+    conn = http.client.HTTPConnection(job["host"], job["port"])
+headers = {"Content-Type": "application/x-ndjson", "Authorization": auth}
+n, started = 0, time.monotonic()
+while time.monotonic() - started < job["seconds"]:
+    lines = []
+    for _ in range(job["batch"]):
+        lines.append(json.dumps({"index": {"_index": job["index"]}}))
+        lines.append(json.dumps({"n": n, "event": "login", "user": f"u{n % 997}"}))
+        n += 1
+    conn.request("POST", "/_bulk", body="\n".join(lines) + "\n", headers=headers)
+    resp = conn.getresponse()
+    body = json.loads(resp.read())
+    assert resp.status == 200 and not body["errors"], (resp.status, str(body)[:300])
+print(json.dumps({"docs": n, "seconds": time.monotonic() - started}))
+"""
+
+
+def throughput(
+    lab: LabConfig, user: str, password: str, index: str, scheme: str = "https", seconds: int = 20, batch: int = 200
+) -> float:
+    """Documents per second that one client indexes in bulk through data-1's HTTP port."""
+    job = {"auth": [user, password], "index": index, "scheme": scheme, "host": lab.host("data-1").address}
+    result = _remote_python(lab, THROUGHPUT, {**job, "port": PORT, "seconds": seconds, "batch": batch}, seconds + 120)
+    return float(result["docs"]) / float(result["seconds"])
+
+
+def green_with_every_node(lab: LabConfig, auth: tuple[str, str], timeout_s: int = 5) -> bool:
+    """Whether health is green with every node, asked of a node that is up."""
+    path = f"/_cluster/health?wait_for_status=green&wait_for_nodes={len(NODES)}&timeout={timeout_s}s"
+    for host in NODES:
+        status, body = request(lab, "GET", url(lab, host, path), auth)
+        if status in (200, 408):
+            seen = json.loads(body)
+            return bool(seen.get("status") == "green" and not seen.get("timed_out"))
+    return False
