@@ -31,6 +31,19 @@ def ssh_prefix(env: Environment, host: str) -> tuple[str, list[str]]:
     return address, [*ssh, target]
 
 
+def marked_sections(out: str, mark: str) -> dict[str, str]:
+    """The output of a remote script that prints ``<mark><name>`` before each part: name -> its lines."""
+    sections: dict[str, list[str]] = {}
+    current = None
+    for line in out.splitlines():
+        if line.startswith(mark):
+            current = line.removeprefix(mark)
+            sections[current] = []
+        elif current is not None:
+            sections[current].append(line)
+    return {k: "\n".join(v) for k, v in sections.items()}
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -18,10 +18,9 @@ from dataclasses import dataclass
 from orchestrator.lab.config import LabConfig
 from orchestrator.lab.manager import ssh_command
 from orchestrator.roles.kafka.ops import HOME, tools
-from orchestrator.secrets.resolver import role_secrets_path
-from orchestrator.secrets.vault_session import admin_client
 from orchestrator.validation import Environment
 from tests.faults.lab_ssh import heal, nft, ssh
+from tests.faults.role_users import role_user_passwords
 
 CA = "/etc/kafka/tls/ca.crt"
 CLIENT_PORT = 9093
@@ -48,18 +47,7 @@ class KafkaUsers:
 
 
 def users(env: Environment) -> KafkaUsers:
-    with admin_client(env) as admin:
-        assert admin is not None, "vault must be applied first"
-        data = admin.secrets.kv.v2.read_secret_version(
-            path=role_secrets_path("kafka"), mount_point="secret", raise_on_deleted_version=True
-        )["data"]["data"]
-    found = {
-        key.removeprefix("users_").removesuffix("_password"): str(value)
-        for key, value in data.items()
-        if key.startswith("users_") and key.endswith("_password")
-    }
-    found["admin"] = str(data["admin_password"])
-    return KafkaUsers(found)
+    return KafkaUsers(role_user_passwords(env, "kafka"))
 
 
 def client_properties(user: str, password: str) -> str:

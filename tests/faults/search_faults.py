@@ -15,9 +15,8 @@ from typing import Any
 
 from orchestrator.lab.config import LabConfig
 from orchestrator.lab.manager import ssh_command
-from orchestrator.secrets.resolver import role_secrets_path
-from orchestrator.secrets.vault_session import admin_client
 from orchestrator.validation import Environment
+from tests.faults.role_users import role_user_passwords
 
 CLIENT = "ops-1"
 CA = "/etc/harden-ca/ca.crt"
@@ -94,18 +93,7 @@ class Users:
 
 def users(env: Environment) -> Users:
     """Every user's password from Vault: admin and each of search_users."""
-    with admin_client(env) as admin:
-        assert admin is not None, "vault must be applied first"
-        data = admin.secrets.kv.v2.read_secret_version(
-            path=role_secrets_path("search"), mount_point="secret", raise_on_deleted_version=True
-        )["data"]["data"]
-    found = {
-        key.removeprefix("users_").removesuffix("_password"): str(value)
-        for key, value in data.items()
-        if key.startswith("users_") and key.endswith("_password")
-    }
-    found["admin"] = str(data["admin_password"])
-    return Users(found)
+    return Users(role_user_passwords(env, "search"))
 
 
 def url(lab: LabConfig, host: str, path: str = "", scheme: str = "https") -> str:

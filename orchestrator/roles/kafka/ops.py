@@ -18,7 +18,7 @@ from typing import Any
 from orchestrator.clikit import StatusReport, Verdict
 from orchestrator.errors import HardenError
 from orchestrator.paths import ROLES_DIR
-from orchestrator.tunnel import ssh_prefix
+from orchestrator.tunnel import marked_sections, ssh_prefix
 from orchestrator.validation import Environment
 
 HOME = "/opt/kafka/current"
@@ -62,15 +62,7 @@ def _script(bootstrap: str) -> str:
 
 
 def _sections(out: str) -> dict[str, str]:
-    sections: dict[str, list[str]] = {}
-    current = None
-    for line in out.splitlines():
-        if line.startswith(MARK):
-            current = line.removeprefix(MARK)
-            sections[current] = []
-        elif current is not None:
-            sections[current].append(line)
-    return {k: "\n".join(v) for k, v in sections.items()}
+    return marked_sections(out, MARK)
 
 
 def observe(env: Environment) -> dict[str, Any]:

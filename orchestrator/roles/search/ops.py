@@ -15,7 +15,7 @@ from typing import Any
 from orchestrator.clikit import StatusReport, Verdict
 from orchestrator.errors import HardenError
 from orchestrator.roles.search.model import SearchVars
-from orchestrator.tunnel import ssh_prefix
+from orchestrator.tunnel import marked_sections, ssh_prefix
 from orchestrator.validation import Environment
 
 CURLRC = "/etc/opensearch-admin/curlrc"
@@ -43,15 +43,7 @@ def _script(addresses: dict[str, str], port: int) -> str:
 
 
 def _sections(out: str) -> dict[str, str]:
-    sections: dict[str, list[str]] = {}
-    current = None
-    for line in out.splitlines():
-        if line.startswith(MARK):
-            current = line.removeprefix(MARK)
-            sections[current] = []
-        elif current is not None:
-            sections[current].append(line)
-    return {k: "\n".join(v).strip() for k, v in sections.items()}
+    return {k: v.strip() for k, v in marked_sections(out, MARK).items()}
 
 
 def _not_after(text: str) -> datetime | None:
