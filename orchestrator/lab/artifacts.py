@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from orchestrator.errors import HardenError
+from orchestrator.lab.maven import pom
 from orchestrator.lab.opensearch_dist import OPENSEARCH_VERSION, opensearch_tarball
 from orchestrator.paths import ARTIFACTS_DIR
 from orchestrator.roles.edge.model import TRAEFIK
@@ -41,20 +42,6 @@ KAFKA_MODULES = ("kafka_2.13", "kafka-server", "kafka-raft", "kafka-storage", "k
 # log4j-core 2.24, and slf4j-api 1.7 with the slf4j2 binding (the broker then logs nothing).
 LOG4J_VERSION = "2.25.5"
 SLF4J_VERSION = "2.0.17"
-
-POM = """<?xml version="1.0" encoding="UTF-8"?>
-<project xmlns="http://maven.apache.org/POM/4.0.0">
-  <modelVersion>4.0.0</modelVersion>
-  <groupId>harden.lab</groupId>
-  <artifactId>kafka-broker-libs</artifactId>
-  <version>1</version>
-  <packaging>pom</packaging>
-  <dependencies>
-{deps}
-  </dependencies>
-</project>
-"""
-DEP = "    <dependency><groupId>{g}</groupId><artifactId>{a}</artifactId><version>{v}</version></dependency>"
 
 
 @dataclass(frozen=True)
@@ -121,14 +108,14 @@ def _binary_from_wheel(package: str, version: str, binary: str, target: Path) ->
 def _kafka_libs(target: Path) -> Path:
     if (target / ".complete").exists():
         return target
-    deps = [DEP.format(g="org.apache.kafka", a=m, v=KAFKA_VERSION) for m in KAFKA_MODULES]
+    deps = [("org.apache.kafka", m, KAFKA_VERSION) for m in KAFKA_MODULES]
     deps += [
-        DEP.format(g="org.apache.logging.log4j", a=a, v=LOG4J_VERSION)
+        ("org.apache.logging.log4j", a, LOG4J_VERSION)
         for a in ("log4j-api", "log4j-core", "log4j-slf4j2-impl", "log4j-1.2-api")
     ]
-    deps.append(DEP.format(g="org.slf4j", a="slf4j-api", v=SLF4J_VERSION))
+    deps.append(("org.slf4j", "slf4j-api", SLF4J_VERSION))
     with tempfile.TemporaryDirectory() as tmp:
-        (Path(tmp) / "pom.xml").write_text(POM.format(deps="\n".join(deps)))
+        (Path(tmp) / "pom.xml").write_text(pom("kafka-broker-libs", deps))
         libs = Path(tmp) / "libs"
         subprocess.run(
             [

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from orchestrator.errors import HardenError
+from orchestrator.lab.maven import pom
 from orchestrator.roles.search.model import OPENSEARCH
 
 OPENSEARCH_VERSION = OPENSEARCH.version
@@ -72,19 +73,6 @@ MODULES = (
     Module("reindex", "reindex-client", "org.opensearch.index.reindex.ReindexPlugin"),
 )
 
-_POM = """<?xml version="1.0" encoding="UTF-8"?>
-<project xmlns="http://maven.apache.org/POM/4.0.0">
-  <modelVersion>4.0.0</modelVersion>
-  <groupId>harden.lab</groupId>
-  <artifactId>{name}</artifactId>
-  <version>1</version>
-  <packaging>pom</packaging>
-  <dependencies>
-{deps}
-  </dependencies>
-</project>
-"""
-_DEP = "    <dependency><groupId>{g}</groupId><artifactId>{a}</artifactId><version>{v}</version></dependency>"
 
 _DESCRIPTOR = """description={name} module, assembled by harden
 version={version}
@@ -108,15 +96,15 @@ public class MakeKeystore {
 
 
 def _mvn_copy(name: str, deps: list[tuple[str, str, str]], out: Path, work: Path) -> None:
-    pom = work / f"{name}.xml"
-    pom.write_text(_POM.format(name=name, deps="\n".join(_DEP.format(g=g, a=a, v=v) for g, a, v in deps)))
+    pom_file = work / f"{name}.xml"
+    pom_file.write_text(pom(name, deps))
     subprocess.run(
         [
             "mvn",
             "-q",
             "-B",
             "-f",
-            str(pom),
+            str(pom_file),
             "dependency:copy-dependencies",
             f"-DoutputDirectory={out}",
             "-DincludeScope=runtime",
