@@ -26,6 +26,7 @@ from pathlib import Path
 from orchestrator.errors import HardenError
 from orchestrator.lab.maven import pom
 from orchestrator.lab.opensearch_dist import OPENSEARCH_VERSION, opensearch_tarball
+from orchestrator.lab.tarball import write_tarball
 from orchestrator.paths import ARTIFACTS_DIR
 from orchestrator.roles.edge.model import TRAEFIK
 from orchestrator.roles.postgres_ha.model import PATRONI
@@ -143,20 +144,8 @@ def _kafka_tarball(libs: Path, target: Path) -> Path:
     """The libs in the layout of Kafka's official tarball (``kafka_2.13-X/libs/``): roles take either."""
     if target.is_file():
         return target
-    import tarfile
-
-    partial = target.with_suffix(".partial")
     top = target.name.removesuffix(".tgz")
-    with tarfile.open(partial, "w:gz") as tar:
-        for jar in sorted(libs.glob("*.jar")):
-            info = tar.gettarinfo(str(jar), arcname=f"{top}/libs/{jar.name}")
-            info.uid = info.gid = 0
-            info.uname = info.gname = "root"
-            info.mtime = 0
-            with jar.open("rb") as fh:
-                tar.addfile(info, fh)
-    partial.rename(target)
-    return target
+    return write_tarball(target, ((jar, f"{top}/libs/{jar.name}") for jar in sorted(libs.glob("*.jar"))))
 
 
 def _wheelhouse(requirement: str, target: Path) -> Path:

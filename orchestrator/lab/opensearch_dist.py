@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import tarfile
 import tempfile
 import zipfile
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from pathlib import Path
 
 from orchestrator.errors import HardenError
 from orchestrator.lab.maven import pom
+from orchestrator.lab.tarball import write_tarball
 from orchestrator.roles.search.model import OPENSEARCH
 
 OPENSEARCH_VERSION = OPENSEARCH.version
@@ -181,19 +181,6 @@ def opensearch_tarball(target: Path) -> Path:
         work = Path(tmp) / "work"
         work.mkdir()
         _assemble(home, work)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_suffix(".partial")
-        with tarfile.open(partial, "w:gz") as tar:
-            for path in sorted(home.rglob("*")):
-                info = tar.gettarinfo(str(path), arcname=f"{top}/{path.relative_to(home)}")
-                info.uid = info.gid = 0
-                info.uname = info.gname = "root"
-                info.mtime = 0
-                if path.is_file():
-                    with path.open("rb") as fh:
-                        tar.addfile(info, fh)
-                else:
-                    tar.addfile(info)
-        partial.rename(target)
+        write_tarball(target, ((path, f"{top}/{path.relative_to(home)}") for path in sorted(home.rglob("*"))))
         shutil.rmtree(work, ignore_errors=True)
     return target
