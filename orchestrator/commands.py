@@ -138,8 +138,12 @@ def run_apply(
     confirm_on_protected(env, f"Apply {', '.join(r.name for r in env.roles(roles))}?", yes)
     store = open_store(env)
 
+    succeeded: list[str] = []
+
     def record(spec_name: str, result: RunResult) -> None:
         spec = ROLES[spec_name]
+        if result.ok:
+            succeeded.append(spec_name)
         store.record(
             env=env.name,
             role=spec_name,
@@ -167,6 +171,10 @@ def run_apply(
         console.print(f"[red]{err.role} {err.host}: {err.task}: {err.message}")
     if execution.stopped_after:
         console.print(f"[red]stopped after {execution.stopped_after} failed; later roles were not applied")
+    for name in succeeded if limit is None else []:
+        hook = ROLES[name].after_apply
+        for line in hook(env) if hook else []:
+            console.print(line)
     return EXIT_ERROR if execution.failed else EXIT_OK
 
 

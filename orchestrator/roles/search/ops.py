@@ -1,8 +1,8 @@
 """`harden search status`: cluster health, nodes, security and certificates, read live.
 
 The requests run on the first node that answers, over SSH, with curl and the admin settings the
-role keeps there (/etc/opensearch/harden-admin.curlrc, 0600 root): the password neither leaves
-the host nor reaches argv. Certificate expiry is read from what each node serves.
+role keeps there (/etc/<engine>-admin/curlrc, 0600 root): the password neither leaves the host
+nor reaches argv. Certificate expiry is read from what each node serves.
 """
 
 from __future__ import annotations
@@ -18,25 +18,28 @@ from orchestrator.roles.search.model import SearchVars
 from orchestrator.tunnel import marked_sections, ssh_prefix
 from orchestrator.validation import Environment
 
-CURLRC = "/etc/opensearch-admin/curlrc"
-CA = "/etc/opensearch/tls/ca.crt"
+TITLES = {"opensearch": "OpenSearch", "elasticsearch": "Elasticsearch"}
+# the _cat/nodes column that marks the elected manager
+MANAGER_COLUMN = {"opensearch": "cluster_manager", "elasticsearch": "master"}
 MARK = "=== harden:"
 COLUMNS = ("node", "address", "member", "manager", "certificate until")
 EXPIRY_WARNING_DAYS = 30
 
 
-def _script(addresses: dict[str, str], port: int) -> str:
+def _script(addresses: dict[str, str], port: int, engine: str) -> str:
     first = next(iter(addresses.values()))
     url = f"https://{first}:{port}"
+    curlrc, ca = f"/etc/{engine}-admin/curlrc", f"/etc/{engine}/tls/ca.crt"
+    columns = f"name,ip,{MANAGER_COLUMN[engine]}"
     lines = [
-        f"echo '{MARK}health'; curl -K {CURLRC} '{url}/_cluster/health'; echo",
-        f"echo '{MARK}nodes'; curl -K {CURLRC} '{url}/_cat/nodes?format=json&h=name,ip,cluster_manager'; echo",
-        f"echo '{MARK}anonymous'; curl -s -o /dev/null -w '%{{http_code}}' --cacert {CA} '{url}/'; echo",
+        f"echo '{MARK}health'; curl -K {curlrc} '{url}/_cluster/health'; echo",
+        f"echo '{MARK}nodes'; curl -K {curlrc} '{url}/_cat/nodes?format=json&h={columns}'; echo",
+        f"echo '{MARK}anonymous'; curl -s -o /dev/null -w '%{{http_code}}' --cacert {ca} '{url}/'; echo",
         f"echo '{MARK}plaintext'; curl -s -o /dev/null -w '%{{http_code}}' 'http://{first}:{port}/'; echo",
     ]
     for host, address in addresses.items():
         lines.append(
-            f"echo '{MARK}cert {host}'; echo | openssl s_client -connect {address}:{port} -CAfile {CA} "
+            f"echo '{MARK}cert {host}'; echo | openssl s_client -connect {address}:{port} -CAfile {ca} "
             "2>/dev/null | openssl x509 -noout -enddate"
         )
     return "\n".join(lines) + "\n"
@@ -67,7 +70,7 @@ def observe(env: Environment) -> dict[str, Any]:
         order = {host: addresses[host], **{h: a for h, a in addresses.items() if h != host}}
         done = subprocess.run(
             [*ssh, "sh", "-s"],
-            input=_script(order, model.search_http_port),
+            input=_script(order, model.search_http_port, model.search_flavor),
             capture_output=True,
             text=True,
             timeout=120,
@@ -120,13 +123,19 @@ def assess(seen: dict[str, Any], nodes: list[str], now: datetime) -> tuple[Verdi
     return verdict, insecure + reasons
 
 
+def _engine(env: Environment) -> str:
+    models = list(env.role_vars.get("search", {}).values())
+    return models[0].search_flavor if models and isinstance(models[0], SearchVars) else "opensearch"
+
+
 def report(env: Environment) -> StatusReport:
     """The common status. Down: red, no node answers, or security is not on. Degraded: yellow, a node
     missing, unassigned shards, or a certificate expiring within 30 days."""
+    engine = _engine(env)
     try:
         seen = observe(env)
     except HardenError as exc:
-        return StatusReport(f"{env.name}: OpenSearch", COLUMNS, [], "down", [str(exc)])
+        return StatusReport(f"{env.name}: {TITLES[engine]}", COLUMNS, [], "down", [str(exc)])
     nodes = env.inventory.group_hosts("search")
     addresses = {h: ssh_prefix(env, h)[0] for h in nodes}
     by_name = {m.get("name"): m for m in seen["nodes"]}
@@ -139,14 +148,14 @@ def report(env: Environment) -> StatusReport:
                 host,
                 addresses[host],
                 "yes" if member else "absent",
-                "elected" if member and member.get("cluster_manager") == "*" else "",
+                "elected" if member and member.get(MANAGER_COLUMN[engine]) == "*" else "",
                 f"{until:%Y-%m-%d}" if until else "unknown",
             )
         )
     verdict, reasons = assess(seen, nodes, datetime.now(UTC))
     health = seen["health"]
     title = (
-        f"{env.name}: OpenSearch cluster {health.get('cluster_name')}, {health.get('status')}, "
+        f"{env.name}: {TITLES[engine]} cluster {health.get('cluster_name')}, {health.get('status')}, "
         f"{health.get('active_shards', 0)} active shards (asked {seen['asked']})"
     )
     detail = {

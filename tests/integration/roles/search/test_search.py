@@ -6,13 +6,18 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import pytest
 
 from bench.lab_env import copy_lab_with
 from orchestrator.lab.config import LabConfig
+from orchestrator.secrets.kv import KvRef, KvStore
+from orchestrator.secrets.vault_session import admin_client
 from orchestrator.validation import Environment, validate_environment
 from tests.faults import search_faults as sf
 from tests.integration.conftest import apply_roles, assert_units_have_limits, harden, lab_ssh
@@ -20,11 +25,37 @@ from tests.integration.conftest import apply_roles, assert_units_have_limits, ha
 DATA = sf.NODES
 
 
+# What `harden secrets import` stored for the audit service from today's compose file.
+LEGACY_URL = "http://elastic:changeme@elasticsearch:9200"
+AUDIT_URL_REF = "vault:secret/data/audit#ELASTICSEARCH_URL"
+
+
 @pytest.fixture(scope="module")
 def search_env(lab: LabConfig) -> Environment:
+    required = apply_roles("vault", only_missing=True)
+    assert required.returncode == 0, required.stdout + required.stderr
+    _kv_put(validate_environment("lab"), AUDIT_URL_REF, LEGACY_URL)
     applied = apply_roles("search")
     assert applied.returncode == 0, applied.stdout + applied.stderr
+    assert f"search user audit: {AUDIT_URL_REF} now holds its HTTPS connection string" in applied.stdout
     return validate_environment("lab")
+
+
+@contextmanager
+def _kv(env: Environment) -> Iterator[KvStore]:
+    with admin_client(env) as client:
+        assert client is not None
+        yield KvStore(client)
+
+
+def _kv_put(env: Environment, ref: str, value: str) -> None:
+    with _kv(env) as store:
+        store.put(KvRef.parse(ref), value)
+
+
+def _kv_read(env: Environment, ref: str) -> str | None:
+    with _kv(env) as store:
+        return store.read(KvRef.parse(ref))
 
 
 @pytest.fixture(scope="module")
@@ -114,6 +145,35 @@ def test_a_service_user_reaches_only_its_own_indices(lab: LabConfig, users: sf.U
     assert searched[0] == 200 and doc["id"] in searched[1], searched
     for refused in (other_index, other_read, cluster_read, cluster_write, security_index, reader_writes, reader_other):
         assert refused[0] == 403, refused
+
+
+def test_the_audit_service_connects_with_the_url_its_env_file_gets(
+    lab: LabConfig, search_env: Environment, users: sf.Users, tmp_path: Path
+) -> None:
+    """Migration: the compose file's http://elastic:changeme@... (imported into Vault as it was)
+    is now HTTPS with the audit user, one URL per node; `harden secrets render` puts it in the
+    service's env file, and with it the service writes its own index and nothing else."""
+    manifest = tmp_path / "platform.harden.yml.vault.json"
+    manifest.write_text(json.dumps({"audit": {"ELASTICSEARCH_URL": AUDIT_URL_REF}}))
+    harden("secrets", "render", "--env", "lab", "--manifest", str(manifest), "--dir", str(tmp_path / "env"), check=True)
+    line = (tmp_path / "env" / "audit.env").read_text().strip()
+    assert line.startswith("ELASTICSEARCH_URL="), line
+    value = line.removeprefix("ELASTICSEARCH_URL=").strip("'\"")
+    assert value == _kv_read(search_env, AUDIT_URL_REF) and "changeme" not in value
+    urls = [urlsplit(u) for u in value.split(",")]
+    assert [u.hostname for u in urls] == [lab.host(h).address for h in DATA]
+    assert {(u.scheme, u.port, u.username) for u in urls} == {("https", sf.PORT, "audit")}
+    assert {unquote(u.password or "") for u in urls} == {users.passwords["audit"]}
+    auth = ["audit", unquote(urls[0].password or "")]
+    base = f"https://{urls[0].hostname}:{urls[0].port}"
+    written, other = sf.requests(
+        lab,
+        [
+            {"url": f"{base}/audit-migrated/_doc", "method": "POST", "auth": auth, "body": {"event": "migrated"}},
+            {"url": f"{base}/orders-migrated/_doc", "method": "POST", "auth": auth, "body": {"event": "migrated"}},
+        ],
+    )
+    assert (written[0], other[0]) == (201, 403), (written, other)
 
 
 def test_a_node_without_a_certificate_of_the_ca_is_refused_at_transport(
