@@ -174,7 +174,7 @@ def run_apply(
     for name in succeeded if limit is None else []:
         hook = ROLES[name].after_apply
         for line in hook(env) if hook else []:
-            console.print(line)
+            console.print(line, soft_wrap=True)
     return EXIT_ERROR if execution.failed else EXIT_OK
 
 

@@ -37,7 +37,8 @@ def search_env(lab: LabConfig) -> Environment:
     _kv_put(validate_environment("lab"), AUDIT_URL_REF, LEGACY_URL)
     applied = apply_roles("search")
     assert applied.returncode == 0, applied.stdout + applied.stderr
-    assert f"search user audit: {AUDIT_URL_REF} now holds its HTTPS connection string" in applied.stdout
+    said = applied.stdout + applied.stderr  # the console's lines go to stderr
+    assert f"search user audit: {AUDIT_URL_REF} now holds its HTTPS connection string" in said, said
     return validate_environment("lab")
 
 
