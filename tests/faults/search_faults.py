@@ -92,8 +92,12 @@ class Users:
 
 
 def users(env: Environment) -> Users:
-    """Every user's password from Vault: admin and each of search_users."""
-    return Users(role_user_passwords(env, "search"))
+    """Every user's password from Vault: admin and each of search_users (the lab's audit and
+    reports at least), none empty."""
+    found = role_user_passwords(env, "search")
+    assert {"admin", "audit", "reports"} <= set(found), sorted(found)
+    assert all(found.values())
+    return Users(found)
 
 
 def url(lab: LabConfig, host: str, path: str = "", scheme: str = "https", port: int = PORT) -> str:
@@ -203,3 +207,31 @@ def green_with_every_node(lab: LabConfig, auth: tuple[str, str], timeout_s: int 
             seen = json.loads(body)
             return bool(seen.get("status") == "green" and not seen.get("timed_out"))
     return False
+
+
+def assert_transport_refuses_strangers(lab: LabConfig, engine: str, port: int) -> None:
+    """From data-1 to data-2's transport port: a handshake without a client certificate, or with
+    one of another CA, is ended by an alert; with data-1's node certificate it completes."""
+    target = f"{lab.host('data-2').address}:{port}"
+    tls = f"/etc/{engine}/tls"
+    rogue = f"/tmp/rogue-{engine}"
+
+    def probe(extra: str) -> str:
+        command = f"sleep 2 | timeout 10 openssl s_client -connect {target} -CAfile {tls}/ca.crt {extra} 2>&1"
+        return lab_ssh_run(lab, command + " || true", host="data-1")
+
+    lab_ssh_run(
+        lab,
+        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=search-rogue "
+        f"-keyout {rogue}.key -out {rogue}.crt 2>/dev/null",
+        host="data-1",
+    )
+    try:
+        none = probe("")
+        stranger = probe(f"-cert {rogue}.crt -key {rogue}.key")
+        node = probe(f"-cert {tls}/node.crt -key {tls}/node.pk8.key")
+    finally:
+        lab_ssh_run(lab, f"rm -f {rogue}.key {rogue}.crt", host="data-1")
+    assert "Verify return code: 0 (ok)" in node and "alert" not in node.lower(), node
+    for refused in (none, stranger):
+        assert "alert" in refused.lower() or "handshake failure" in refused.lower(), refused
