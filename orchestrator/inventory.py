@@ -19,9 +19,10 @@ from orchestrator.paths import INVENTORIES_DIR, display_path
 
 HOSTS_FILE_NAMES = ("hosts.yml", "hosts.yaml")
 VARS_SUFFIXES = (".yml", ".yaml")
-# The other files an environment directory may hold: harden's settings and the lab's recipe.
+# The other files an environment directory may hold: harden's settings, the lab's recipe, and the
+# inventory plugin's file for Ansible run without harden (plugins/inventory/harden.py).
 # Ansible is given the hosts file alone (group_vars/ and host_vars/ beside it), never the directory.
-ENVIRONMENT_FILES = ("harden.yml", "lab.yml")
+ENVIRONMENT_FILES = ("harden.yml", "lab.yml", "inventory.harden.yml")
 VARS_DIRS = ("group_vars", "host_vars")
 
 

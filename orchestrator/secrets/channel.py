@@ -18,6 +18,12 @@ MEMFD_NAME = "harden-secrets"  # the lookup plugin checks /proc/<pid>/fd/<n> sti
 HIGH_FD = 512
 
 
+def lookup_template(name: str) -> str:
+    """What a secret variable is set to for Ansible: the harden_secret lookup of its value (from
+    this channel, or from Vault when harden is not the caller: plugins/inventory/harden.py)."""
+    return "{{ query('harden_secret', '%s', host=inventory_hostname) | first }}" % name  # noqa: UP031
+
+
 class SecretChannel:
     def __init__(self) -> None:
         self._values: dict[str, dict[str, Any]] = {}
@@ -39,10 +45,7 @@ class SecretChannel:
 
     def extravars(self) -> dict[str, str]:
         """Per variable, the template that reads it back; safe to write to disk."""
-        return {
-            name: "{{ query('harden_secret', '%s', host=inventory_hostname) | first }}" % name  # noqa: UP031
-            for name in self._values
-        }
+        return {name: lookup_template(name) for name in self._values}
 
     def envvars(self) -> dict[str, str]:
         if self._fd is None:

@@ -113,3 +113,31 @@ def fill_channel(channel: SecretChannel, role: str, models: Mapping[str, BaseMod
             if has_secrets(value):
                 resolved = resolver.resolve(role, field, value)
                 channel.put(field, resolved, host, secrets=secret_strings(value, resolved))
+
+
+# In a secret's place, for Ansible run without harden (plugins/inventory/harden.py): where the
+# harden_secret lookup reads it from Vault itself. Names only, never a value.
+REF_MARK = "__harden_vault_ref__"
+LOGIN_MARK = "__harden_vault_login__"
+
+
+class _References(Resolver):
+    """Resolves each secret to its Vault reference instead of its value."""
+
+    def __init__(self) -> None:
+        super().__init__(None, check=True)
+
+    def value(self, ref: KvRef, generate: GenerateSpec | None) -> Any:
+        return {REF_MARK: str(ref)}
+
+
+def secret_references(role: str, models: Mapping[str, BaseModel]) -> dict[str, dict[str, Any]]:
+    """Per host, each secret variable of ``role`` with its secrets replaced by {REF_MARK: ref}."""
+    refs = _References()
+    out: dict[str, dict[str, Any]] = {}
+    for host, model in models.items():
+        for field in type(model).model_fields:
+            value = getattr(model, field)
+            if has_secrets(value):
+                out.setdefault(host, {})[field] = refs.resolve(role, field, value)
+    return out
