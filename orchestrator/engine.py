@@ -10,7 +10,7 @@ from typing import Any, Protocol
 import yaml
 from pydantic import BaseModel
 
-from orchestrator.paths import env_state_dir
+from orchestrator.paths import env_state_dir, facts_dir
 from orchestrator.plan import Plan, RunFailure, redact_plan, results_from_events
 from orchestrator.redact import Redactor
 from orchestrator.roles import RoleSpec
@@ -147,6 +147,7 @@ def execute(
                 envvars=channel.envvars(),
                 on_event=hook,
                 strategy=env.settings.ansible_strategy,
+                facts=facts_dir(env.name),
             )
         hook.finish_role(result.ok)
         execution.runs.append(result)

@@ -22,6 +22,15 @@ OPERATOR_STATE_ROOT = Path.home() / ".harden"
 ARTIFACTS_DIR = Path("/var/cache/harden/artifacts")
 
 
+def facts_dir(env: str) -> Path:
+    """The environment's fact cache, REPO_STATE_DIR/facts/<env>/: every role run of the environment
+    reuses the facts an earlier one gathered (for fact_caching_timeout, ansible.cfg), and two
+    environments that name their hosts alike never share them."""
+    path = REPO_STATE_DIR / "facts" / env
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return path
+
+
 def display_path(path: Path) -> str:
     """A path relative to the repository when it lives inside it, else absolute."""
     try:

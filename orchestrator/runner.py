@@ -98,7 +98,6 @@ def ansible_environment(extra: Mapping[str, str] | None = None, tree: Path = REP
         "PATH": path if bin_dir in path.split(os.pathsep) else f"{bin_dir}{os.pathsep}{path}",
         "ANSIBLE_CONFIG": str(tree / ANSIBLE_CFG.name),
         "ANSIBLE_ROLES_PATH": str(tree / ROLES_DIR.name),
-        "ANSIBLE_CACHE_PLUGIN_CONNECTION": str(REPO_STATE_DIR / "facts"),
         "ANSIBLE_LOCAL_TEMP": str(REPO_STATE_DIR / "tmp"),
         "ANSIBLE_FILTER_PLUGINS": str(tree / "plugins" / "filter"),
         "ANSIBLE_LOOKUP_PLUGINS": str(REPO_ROOT / "plugins" / "lookup"),  # the channel reader of this version
@@ -140,6 +139,7 @@ def run_playbook(
     extravars: Mapping[str, Any] | None = None,
     envvars: Mapping[str, str] | None = None,
     on_event: EventHandler | None = None,
+    facts: Path,
     tree: Path = REPO_ROOT,
     strategy: str = "linear",
 ) -> RunResult:
@@ -171,6 +171,10 @@ def run_playbook(
             quiet=True,
             json_mode=False,
             project_dir=str(tree),
+            # ansible-runner points the jsonfile cache at the run's artifacts (a fresh cache, so
+            # facts gathered again by every role run) unless given a directory: an absolute path
+            # is used as it is
+            fact_cache=str(facts),
         )
     return RunResult(
         role=role,

@@ -210,8 +210,8 @@ def down(config: LabConfig) -> None:
     network.delete_namespaces(config.env)
     shutil.rmtree(config.runtime_dir, ignore_errors=True)
     shutil.rmtree(config.state_dir / "hosts", ignore_errors=True)
-    for host in config.hosts:  # cached facts describe hosts that no longer exist
-        (REPO_STATE_DIR / "facts" / host.name).unlink(missing_ok=True)
+    # cached facts describe hosts that no longer exist
+    shutil.rmtree(REPO_STATE_DIR / "facts" / config.env, ignore_errors=True)
     # the lab's controller-side state (secret-zero file, CA copy) belongs to hosts that are gone
     shutil.rmtree(Path.home() / ".harden" / config.env, ignore_errors=True)
     # the revisions describe hosts that no longer exist: a new lab starts with no role applied

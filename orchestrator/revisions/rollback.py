@@ -17,7 +17,7 @@ from pathlib import Path
 
 from orchestrator.engine import base_extravars
 from orchestrator.errors import HardenError
-from orchestrator.paths import REPO_ROOT
+from orchestrator.paths import REPO_ROOT, facts_dir
 from orchestrator.plan import Plan, redact_plan, results_from_events
 from orchestrator.redact import Redactor
 from orchestrator.revisions.backends import open_store
@@ -126,6 +126,7 @@ def _run(
             envvars=channel.envvars(),
             tree=tree,
             strategy=env.settings.ansible_strategy,
+            facts=facts_dir(env.name),
         )
     plan = Plan(env=env.name, results=results_from_events(spec.name, result.events))
     if not result.ok and not plan.errors:

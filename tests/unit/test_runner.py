@@ -6,8 +6,10 @@ import os
 from pathlib import Path
 
 import pytest
+import yaml
 
 from orchestrator import runner
+from orchestrator.paths import REPO_ROOT
 from orchestrator.runner import ansible_environment, only_allowed_environment, prune_runs
 
 
@@ -77,3 +79,35 @@ def test_each_strategy_runs_a_playbook_with_the_same_results(tmp_path: Path, str
 def test_an_unknown_strategy_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown ansible strategy 'free'"):
         runner.strategy_environment("free")
+
+
+def test_facts_are_cached_per_environment_across_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """ansible-runner would point the cache at each run's artifacts, so that every role run gathered
+    facts again: the second run of the environment finds them in its own cache instead."""
+    import sys
+
+    monkeypatch.setattr(runner, "RUNS_DIR", tmp_path / "runs")
+    project = tmp_path / "project"
+    (project / "playbooks").mkdir(parents=True)
+    (project / "playbooks" / "play.yml").write_text(
+        "- hosts: all\n  connection: local\n  gather_facts: true\n  gather_subset: [min]\n  tasks:\n"
+        "    - ansible.builtin.debug: {msg: '{{ ansible_facts.hostname }}'}\n"
+    )
+    (project / "ansible.cfg").write_text((REPO_ROOT / "ansible.cfg").read_text())  # gathering = smart
+    inventory = tmp_path / "hosts.yml"
+    inventory.write_text(yaml.safe_dump({"all": {"hosts": {"node-a": {"ansible_python_interpreter": sys.executable}}}}))
+    facts = tmp_path / "facts" / "lab"
+    facts.mkdir(parents=True)
+    gathered = []
+    for attempt in (1, 2):
+        run_dir = tmp_path / "runs" / str(attempt)
+        run_dir.mkdir(parents=True)
+        result = runner.run_playbook(
+            run_dir=run_dir, role="r", playbook="playbooks/play.yml", inventory=inventory, check=False,
+            limit=None, forks=1, facts=facts, tree=project, strategy="linear",
+        )  # fmt: skip
+        assert result.ok, result.tail()
+        gathered.append(sum(1 for e in result.events if e.get("event_data", {}).get("task") == "Gathering Facts"
+                            and e["event"] == "runner_on_ok"))  # fmt: skip
+    assert [p.name.endswith("node-a") for p in facts.iterdir()] == [True]
+    assert gathered == [1, 0], gathered
