@@ -150,6 +150,35 @@ def apply(env_name: str, roles: tuple[str, ...], limit: str | None, yes: bool, v
 
 @main.command()
 @env_option
+@format_option("text", "markdown", "json")
+@click.option(
+    "--min-score",
+    type=click.FloatRange(0, 100),
+    default=None,
+    help="Exit 1 when the score is below this percentage (a CI gate).",
+)
+@click.option("--history", "show_history", is_flag=True, help="Show earlier audits' scores instead of running one.")
+def audit(env_name: str, fmt: str, min_score: float | None, show_history: bool) -> None:
+    """Score the environment's production readiness, read from its live hosts and services.
+
+    Read-only: every check reads (status APIs, systemctl show, sshd -T, Vault reads) and changes
+    nothing. Each check has a stable ID, a weight and an area; a failing one names its evidence and
+    the fix. The score is kept with the revisions (--history shows the trend).
+
+    \b
+    Examples:
+      harden audit --env staging
+      harden audit --env staging --format markdown > audit.md
+      harden audit --env staging --min-score 80
+      harden audit --env staging --history
+    """
+    from orchestrator.commands import run_audit
+
+    sys.exit(run_audit(env_name, fmt, min_score, show_history, console))
+
+
+@main.command()
+@env_option
 @click.option("--role", default=None, help="Only this role.")
 def history(env_name: str, role: str | None) -> None:
     """List the recorded revisions of each role.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from pathlib import Path
 
 import click
@@ -196,3 +198,28 @@ def run_rollback(env_name: str, role: str, to: int | None, dry_run: bool, yes: b
     verb = "would roll" if dry_run else "rolled"
     console.print(f"{verb} {role} back to revision {choice.target.number} ({plan.summary()})")
     return EXIT_OK
+
+
+def run_audit(env_name: str, fmt: str, min_score: float | None, show_history: bool, console: Console) -> int:
+    """Exit 0, or 1 when the score is below ``min_score`` (or the environment is invalid)."""
+    from orchestrator.audit import render
+    from orchestrator.audit.run import AuditHistory, audit
+
+    env = validate_environment(env_name)
+    history = AuditHistory()
+    if show_history:
+        records = history.history(env.name)
+        if fmt == "json":
+            click.echo(json.dumps([dataclasses.asdict(r) for r in records], indent=2))
+        else:
+            console.print(render.history_table(env.name, records))
+        return EXIT_OK
+    report = audit(env)
+    history.record(report)
+    if fmt == "json":
+        click.echo(render.as_json(report, min_score))
+    elif fmt == "markdown":
+        click.echo(render.as_markdown(report, min_score), nl=False)
+    else:
+        render.as_text(report, console, min_score)
+    return EXIT_ERROR if min_score is not None and report.score.percent < min_score else EXIT_OK

@@ -68,6 +68,9 @@ class RoleSpec:
     # --limit), for what lives outside them (the consumers' credentials in Vault); returns one
     # line per thing it changed, which apply prints.
     after_apply: Callable[[Environment], list[str]] | None = None
+    # The role's part of its `harden audit` check IDs, HR-<check_code>-NN (default: the name in
+    # capitals). Stable: reports and waivers refer to them.
+    check_code: str = ""
 
     @property
     def vars_group(self) -> str:

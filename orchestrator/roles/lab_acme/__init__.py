@@ -5,6 +5,7 @@ from orchestrator.roles.spec import RoleSpec
 
 SPEC = RoleSpec(
     name="lab_acme",
+    check_code="ACME",
     summary="Lab only: Pebble as the ACME CA and BIND 9 serving the lab's zone, with RFC 2136 updates under TSIG",
     model=LabAcmeVars,
     groups=("acme_ca",),

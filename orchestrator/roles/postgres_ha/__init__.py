@@ -17,6 +17,7 @@ def _topology(inv: Inventory, values: Mapping[str, Any]) -> list[TopologyIssue]:
 
 SPEC = RoleSpec(
     name="postgres_ha",
+    check_code="PG",
     summary="PostgreSQL 15 with Patroni and a 3-node etcd, TLS and scram everywhere, automatic failover",
     model=PostgresHaVars,
     groups=("postgres", "etcd"),

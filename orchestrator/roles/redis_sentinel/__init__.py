@@ -31,6 +31,7 @@ def _topology(inv: Inventory, values: Mapping[str, Any]) -> list[TopologyIssue]:
 
 SPEC = RoleSpec(
     name="redis_sentinel",
+    check_code="REDIS",
     summary="Redis 7 with Sentinel failover, TLS only, ACL auth and write safety, idempotent across failovers",
     model=RedisSentinelVars,
     groups=("redis", "redis_sentinels"),

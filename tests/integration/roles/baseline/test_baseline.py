@@ -26,6 +26,19 @@ def test_plan_of_every_role_on_never_configured_hosts(lab: LabConfig) -> None:
     assert changed == set(validate_environment("lab").settings.roles)  # every role the lab runs
 
 
+def test_audit_of_never_configured_hosts_is_low_and_names_each_fix(lab: LabConfig) -> None:
+    """Before any apply: the readiness score is low, a CI gate at 80 fails, and every failing check
+    says what to run."""
+    done = harden("audit", "--env", "lab", "--format", "json", "--min-score", "80")
+    assert done.returncode == 1, done.stdout + done.stderr
+    report = json.loads(done.stdout)
+    failed = [c for c in report["checks"] if not c["passed"]]
+    assert report["score"] < 50 and len(failed) >= 10, report["score"]
+    assert all(c["fix"] and c["evidence"] for c in failed)
+    sshd = next(c for c in failed if c["id"] == "HR-HOST-01")  # Debian's sshd: MaxAuthTries 6
+    assert "maxauthtries 6 (want 3)" in json.dumps(sshd["evidence"]), sshd
+
+
 def test_baseline_lifecycle(lab: LabConfig) -> None:
     fresh = harden("plan", "--env", "lab", "--role", "baseline", "--format", "json")
     assert fresh.returncode == 2, fresh.stdout + fresh.stderr  # would change, and nothing failed

@@ -1,0 +1,322 @@
+"""Where the checks come from: each provider declares its checks and reads the evidence for them.
+
+- every role with live state (``orchestrator/roles/<role>/ops.py`` defining ``report``, the
+  status `harden <role> status` prints): its status is healthy (area ha);
+- every role that declares systemd units (``RoleSpec.units``): each of them runs with its memory,
+  task and core-dump limits, on every host (area limits);
+- the secrets: every role's secrets are in Vault, and no secret is in harden's run artifacts;
+- the hosts: sshd's effective settings (``sshd -T``), and host keys checked by every run.
+
+Each provider reads once and judges all of its checks; the judging parts are pure functions,
+tested on recorded evidence (tests/unit/audit/).
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import shlex
+import subprocess
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from orchestrator.audit.model import Check, Finding, finding
+from orchestrator.paths import REPO_STATE_DIR
+from orchestrator.roles import ROLES, RoleSpec
+from orchestrator.tunnel import marked_sections, ssh_prefix
+from orchestrator.validation import Environment
+
+
+@dataclass(frozen=True)
+class Provider:
+    name: str
+    checks: tuple[Check, ...]
+    run: Callable[[Environment], list[Finding]]
+
+
+def code(spec: RoleSpec) -> str:
+    """The role's part of its check IDs: HR-<code>-NN."""
+    return spec.check_code or spec.name.upper()
+
+
+# -- health: each role's own status ---------------------------------------------------------------
+
+
+def _status_report(spec: RoleSpec) -> Callable[[Environment], Any] | None:
+    module = f"orchestrator.roles.{spec.name}.ops"
+    if importlib.util.find_spec(module) is None:
+        return None
+    report = getattr(importlib.import_module(module), "report", None)
+    return report if callable(report) else None
+
+
+def health_check(spec: RoleSpec) -> Check:
+    cli = spec.cli_name or spec.name
+    return Check(
+        f"HR-{code(spec)}-01",
+        f"{spec.name}: the live status is healthy",
+        "ha",
+        3,
+        f"harden {cli} status --env {{env}} names what is wrong; harden apply --env {{env}} --role {spec.name}",
+    )
+
+
+def judge_health(check: Check, source: str, verdict: str, reasons: list[str]) -> Finding:
+    return finding(check, verdict == "healthy", (source, verdict + (": " + "; ".join(reasons) if reasons else "")))
+
+
+def _health(spec: RoleSpec, report: Callable[[Environment], Any]) -> Provider:
+    check = health_check(spec)
+
+    def run(env: Environment) -> list[Finding]:
+        source = f"harden {spec.cli_name or spec.name} status --env {env.name}"
+        try:
+            status = report(env)
+        except Exception as exc:  # down, or not reachable: the status cannot be read
+            return [finding(check, False, (source, f"unreadable: {' '.join(str(exc).split())[:300]}"))]
+        return [judge_health(check, source, status.verdict, list(status.reasons))]
+
+    return Provider(f"{spec.name} status", (check,), run)
+
+
+# -- limits: every unit a role declares ----------------------------------------------------------
+
+LIMIT_PROPERTIES = ("MemoryMax", "TasksMax", "LimitNOFILE", "LimitCORE", "DropInPaths")
+MARK = "=== harden-unit:"
+LIMITS_DROP_IN = "harden-limits.conf"  # roles/common, entry point limits
+
+
+def has_limits(spec: RoleSpec) -> bool:
+    """A role whose model declares ServiceLimits for its units (baseline's sshd and journald are
+    the system's own, and get none)."""
+    from orchestrator.models.limits import ServiceLimits
+
+    return bool(spec.units) and any(f.annotation is ServiceLimits for f in spec.model.model_fields.values())
+
+
+def limits_check(spec: RoleSpec) -> Check:
+    return Check(
+        f"HR-{code(spec)}-02",
+        f"{spec.name}: every unit runs with harden's limits: tasks, open files, no core dumps (memory as declared)",
+        "limits",
+        2,
+        f"set {spec.prefix}*_limits and harden apply --env {{env}} --role {spec.name}",
+    )
+
+
+def judge_limits(check: Check, shown: dict[str, dict[str, str]]) -> Finding:
+    """``shown``: "host unit" -> systemctl show's properties, for the units active there. A unit
+    passes with the limits drop-in of roles/common in effect, a finite TasksMax and LimitCORE=0;
+    MemoryMax is shown as it is (a role may declare none: postgres_ha's Patroni, where an OOM kill
+    of PostgreSQL is a failover)."""
+    if not shown:
+        return finding(check, False, ("systemctl is-active", "no unit of the role is running on any host"))
+    evidence, ok = [], True
+    for where, props in sorted(shown.items()):
+        bad = []
+        if LIMITS_DROP_IN not in props.get("DropInPaths", ""):
+            bad.append(f"no {LIMITS_DROP_IN} drop-in")
+        if props.get("TasksMax", "infinity") == "infinity":
+            bad.append("TasksMax=infinity")
+        if props.get("LimitCORE") != "0":
+            bad.append(f"LimitCORE={props.get('LimitCORE', '?')}")
+        ok = ok and not bad
+        value = " ".join(f"{k}={props.get(k, '?')}" for k in LIMIT_PROPERTIES if k != "DropInPaths")
+        evidence.append((f"{where}: systemctl show", value + (f" (wrong: {', '.join(bad)})" if bad else "")))
+    return finding(check, ok, *evidence)
+
+
+def _limits_script(units: Iterable[str]) -> str:
+    props = " ".join(f"-p {p}" for p in LIMIT_PROPERTIES)
+    lines = []
+    for unit in map(shlex.quote, units):
+        shown = f"echo '{MARK}'{unit}; systemctl show {unit} {props}"
+        lines.append(f"if systemctl is-active --quiet {unit}; then {shown}; fi")
+    return "\n".join(lines) + "\n"
+
+
+def run_on(env: Environment, host: str, script: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """A read-only shell script on a host, over the inventory's own SSH settings (host keys checked)."""
+    _, ssh = ssh_prefix(env, host)
+    return subprocess.run(
+        [*ssh, "sh", "-s"], input=script, capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
+def _limits(spec: RoleSpec) -> Provider:
+    check = limits_check(spec)
+
+    def run(env: Environment) -> list[Finding]:
+        shown: dict[str, dict[str, str]] = {}
+        for host in spec.hosts(env.inventory):
+            done = run_on(env, host, _limits_script(spec.units))
+            for unit, text in marked_sections(done.stdout, MARK).items():
+                shown[f"{host} {unit}"] = dict(line.split("=", 1) for line in text.splitlines() if "=" in line)
+        return [judge_limits(check, shown)]
+
+    return Provider(f"{spec.name} limits", (check,), run)
+
+
+# -- secrets --------------------------------------------------------------------------------------
+
+SECRETS_IN_VAULT = Check(
+    "HR-SEC-01",
+    "Every secret of every role is in Vault",
+    "secrets",
+    3,
+    "harden apply --env {env} generates the missing ones; a reference to an entry of your own: harden secrets import",
+)
+NO_SECRET_IN_ARTIFACTS = Check(
+    "HR-SEC-02",
+    "No secret in harden's run artifacts (.harden: job events, command files, facts, revisions)",
+    "secrets",
+    3,
+    "remove the runs that hold it (.harden/runs/...) and rotate the secret; report the task that logged it",
+)
+
+
+def _role_refs(env: Environment) -> list[tuple[str, Any]]:
+    """(role, KvRef) of every secret the environment's roles use."""
+    from orchestrator.secrets.kv import KvRef
+    from orchestrator.secrets.resolver import REF_MARK, secret_references
+
+    refs: set[tuple[str, KvRef]] = set()
+
+    def walk(role: str, value: Any) -> None:
+        if isinstance(value, dict) and REF_MARK in value:
+            refs.add((role, KvRef.parse(value[REF_MARK])))
+        elif isinstance(value, dict):
+            for item in value.values():
+                walk(role, item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(role, item)
+
+    for role in env.settings.roles:
+        for variables in secret_references(role, env.role_vars.get(role, {})).values():
+            walk(role, variables)
+    return sorted(refs, key=str)
+
+
+def judge_secrets_in_vault(refs: list[tuple[str, Any]], missing: set[str]) -> Finding:
+    if not refs:
+        return finding(SECRETS_IN_VAULT, True, ("role variables", "no role of this environment has a secret"))
+    evidence = (f"Vault KV read of {len(refs)} references", f"{len(refs) - len(missing)} present")
+    if missing:
+        return finding(SECRETS_IN_VAULT, False, evidence, ("missing", ", ".join(sorted(missing))))
+    return finding(SECRETS_IN_VAULT, True, evidence)
+
+
+def judge_artifacts(scanned: int, leaks: list[str]) -> Finding:
+    evidence = (f"every file under {REPO_STATE_DIR.name}/ searched for each secret's value", f"{scanned} files")
+    if leaks:
+        return finding(NO_SECRET_IN_ARTIFACTS, False, evidence, ("found in", ", ".join(leaks[:20])))
+    return finding(NO_SECRET_IN_ARTIFACTS, True, evidence)
+
+
+def _secrets(env: Environment) -> list[Finding]:
+    from orchestrator.secrets.kv import KvStore
+    from orchestrator.secrets.vault_session import admin_client
+
+    refs = _role_refs(env)
+    values: list[str] = []
+    missing: set[str] = set()
+    with admin_client(env) as client:
+        if client is None and refs:
+            reason = ("Vault", "not reachable or not initialised: the secrets cannot be read")
+            return [finding(SECRETS_IN_VAULT, False, reason), finding(NO_SECRET_IN_ARTIFACTS, False, reason)]
+        store = KvStore(client) if client is not None else None
+        for _, ref in refs:
+            value = store.read(ref) if store is not None else None
+            if value is None:
+                missing.add(str(ref))
+            elif len(value) >= 8:
+                values.append(value)
+    leaks, scanned = [], 0
+    for path in REPO_STATE_DIR.rglob("*"):
+        if path.is_file() and path.stat().st_size < 50_000_000:
+            blob = path.read_bytes()
+            scanned += 1
+            if any(v.encode() in blob for v in values):
+                leaks.append(str(path.relative_to(REPO_STATE_DIR)))
+    return [judge_secrets_in_vault(refs, missing), judge_artifacts(scanned, leaks)]
+
+
+# -- the hosts ------------------------------------------------------------------------------------
+
+SSHD = Check(
+    "HR-HOST-01",
+    "sshd's effective settings (sshd -T) refuse passwords and match baseline's",
+    "hardening",
+    2,
+    "harden apply --env {env} --role baseline (a drop-in of the image may override it: see sshd -T)",
+)
+HOST_KEYS = Check(
+    "HR-HOST-02",
+    "Every harden run checks host keys",
+    "hardening",
+    2,
+    "set host_key_checking = True in ansible.cfg (harden also sets ANSIBLE_HOST_KEY_CHECKING=True)",
+)
+
+
+# sshd -T prints a few values in their older spelling
+SSHD_T_SPELLING = {"prohibit-password": "without-password"}
+
+
+def judge_sshd(effective: dict[str, dict[str, str]], wanted: dict[str, str]) -> Finding:
+    """``effective``: host -> sshd -T's settings (lower-case keys); ``wanted``: setting -> value."""
+    if not effective:
+        return finding(SSHD, False, ("sshd -T", "no host answered"))
+    evidence, ok = [], True
+    for host, settings in sorted(effective.items()):
+        off = [f"{k} {settings.get(k, '(unset)')} (want {v})" for k, v in wanted.items() if settings.get(k) != v]
+        ok = ok and not off
+        evidence.append(
+            (f"{host}: sshd -T", "; ".join(off) if off else ", ".join(f"{k} {v}" for k, v in wanted.items()))
+        )
+    return finding(SSHD, ok, *evidence)
+
+
+def _hosts(env: Environment) -> list[Finding]:
+    from orchestrator.runner import ansible_environment
+
+    model = env.role_vars.get("baseline", {})
+    first = next(iter(model.values()), None)
+    wanted = {"passwordauthentication": "no", "permitemptypasswords": "no", "x11forwarding": "no"}
+    if first is not None and getattr(first, "baseline_sshd_enabled", False):
+        root = str(first.baseline_sshd_permit_root_login)  # type: ignore[attr-defined]
+        wanted["permitrootlogin"] = SSHD_T_SPELLING.get(root, root)
+        wanted["maxauthtries"] = str(first.baseline_sshd_max_auth_tries)  # type: ignore[attr-defined]
+    effective: dict[str, dict[str, str]] = {}
+    for host in env.inventory.hosts:
+        done = run_on(env, host, "sshd -T 2>/dev/null || /usr/sbin/sshd -T\n")
+        if done.returncode == 0:
+            effective[host] = dict(line.split(" ", 1) for line in done.stdout.splitlines() if " " in line)
+    runner_env = ansible_environment()
+    checked = runner_env.get("ANSIBLE_HOST_KEY_CHECKING") == "True"
+    keys = finding(
+        HOST_KEYS,
+        checked,
+        ("ansible-runner environment", f"ANSIBLE_HOST_KEY_CHECKING={runner_env.get('ANSIBLE_HOST_KEY_CHECKING')}"),
+    )
+    return [judge_sshd(effective, wanted), keys]
+
+
+# -- all of them ----------------------------------------------------------------------------------
+
+
+def providers(env: Environment) -> list[Provider]:
+    """The providers for the environment's roles, in role order, then the cross-role ones."""
+    found: list[Provider] = []
+    for name in (n for n in ROLES if n in env.settings.roles):
+        spec = ROLES[name]
+        report = _status_report(spec)
+        if report is not None:
+            found.append(_health(spec, report))
+        if has_limits(spec):
+            found.append(_limits(spec))
+    found.append(Provider("secrets", (SECRETS_IN_VAULT, NO_SECRET_IN_ARTIFACTS), _secrets))
+    found.append(Provider("hosts", (SSHD, HOST_KEYS), _hosts))
+    return found

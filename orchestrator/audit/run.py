@@ -1,0 +1,101 @@
+"""Run every provider's checks against the live environment, and keep the result."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from orchestrator.audit.model import Finding, Score, finding, score
+from orchestrator.audit.providers import Provider, providers
+from orchestrator.paths import REPO_STATE_DIR
+from orchestrator.revisions.store import git_state
+from orchestrator.validation import Environment
+
+
+@dataclass(frozen=True)
+class AuditReport:
+    env: str
+    findings: list[Finding]
+    score: Score
+    seconds: float
+    commit: str
+
+
+def run_provider(provider: Provider, env: Environment) -> list[Finding]:
+    """The provider's findings; a provider that fails fails each of its checks, with the reason.
+    A check the provider did not judge is failed too: a report never silently drops a check."""
+    try:
+        found = provider.run(env)
+    except Exception as exc:
+        reason = f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
+        return [finding(c, False, (provider.name, reason)) for c in provider.checks]
+    judged = {f.check.id for f in found}
+    missing = [finding(c, False, (provider.name, "not judged")) for c in provider.checks if c.id not in judged]
+    return found + missing
+
+
+def audit(env: Environment) -> AuditReport:
+    started = time.monotonic()
+    findings = [f for p in providers(env) for f in run_provider(p, env)]
+    commit, _ = git_state()
+    return AuditReport(env.name, findings, score(findings), time.monotonic() - started, commit)
+
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS audits (
+    env TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    git_commit TEXT NOT NULL,
+    score REAL NOT NULL,
+    areas TEXT NOT NULL,
+    failed TEXT NOT NULL,
+    checks INTEGER NOT NULL
+)
+"""
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    created_at: float
+    commit: str
+    score: float
+    areas: dict[str, float]
+    failed: list[str]
+    checks: int
+
+
+class AuditHistory:
+    """Each audit's score, per area, with the checks that failed: beside the revisions (.harden/revisions.db)."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path or REPO_STATE_DIR / "revisions.db"
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self.path)
+        self._db.execute(SCHEMA)
+
+    def record(self, report: AuditReport) -> None:
+        failed = sorted(f.check.id for f in report.findings if not f.passed)
+        with self._db:
+            self._db.execute(
+                "INSERT INTO audits VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    report.env,
+                    time.time(),
+                    report.commit,
+                    report.score.percent,
+                    json.dumps(report.score.by_area),
+                    json.dumps(failed),
+                    len(report.findings),
+                ),
+            )
+
+    def history(self, env: str, last: int = 20) -> list[AuditRecord]:
+        rows = self._db.execute(
+            "SELECT created_at, git_commit, score, areas, failed, checks FROM audits WHERE env=? "
+            "ORDER BY created_at DESC LIMIT ?",
+            (env, last),
+        ).fetchall()
+        return [AuditRecord(r[0], r[1], r[2], json.loads(r[3]), json.loads(r[4]), r[5]) for r in reversed(rows)]

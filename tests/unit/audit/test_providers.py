@@ -1,0 +1,89 @@
+"""Each check judged on recorded evidence: one passing and one failing case each; and the checks
+every role gets from its spec, found by discovery."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from orchestrator.audit import providers as p
+from orchestrator.audit.model import Check
+from orchestrator.audit.run import run_provider
+from orchestrator.roles import ROLES
+from orchestrator.validation import validate_environment
+
+PG = ROLES["postgres_ha"]
+
+
+def test_every_role_with_a_status_gets_a_health_check_and_every_unit_a_limits_check() -> None:
+    env = validate_environment("lab")
+    found = {c.id: c for prov in p.providers(env) for c in prov.checks}
+    for name in ("vault", "postgres_ha", "redis_sentinel", "kafka", "search", "edge"):
+        assert f"HR-{p.code(ROLES[name])}-01" in found, name  # each has orchestrator/roles/<role>/ops.py:report
+    assert {"HR-PG-01", "HR-PG-02", "HR-REDIS-01", "HR-VAULT-02", "HR-SEC-01", "HR-HOST-01"} <= set(found)
+    assert "HR-PKI-01" not in found  # pki has no live state
+    assert "HR-BASELINE-02" not in found  # sshd and journald are the system's, with no limits of harden's
+    assert len(found) == len([c for prov in p.providers(env) for c in prov.checks])  # IDs are unique
+
+
+def test_health_passes_only_when_healthy() -> None:
+    check = p.health_check(PG)
+    ok = p.judge_health(check, "harden pg status --env lab", "healthy", [])
+    bad = p.judge_health(check, "harden pg status --env lab", "degraded", ["data-2: not streaming (stopped)"])
+    assert ok.passed and not bad.passed
+    assert bad.evidence[0].value == "degraded: data-2: not streaming (stopped)"
+    assert "harden apply --env lab --role postgres_ha" in bad.fix("lab")
+
+
+DROP_IN = "/etc/systemd/system/patroni.service.d/harden-limits.conf"
+UNIT = {"MemoryMax": "infinity", "TasksMax": "1024", "LimitNOFILE": "65536", "LimitCORE": "0", "DropInPaths": DROP_IN}
+
+
+def test_limits_pass_with_every_limit_and_fail_on_one_unlimited() -> None:
+    check = p.limits_check(PG)
+    ok = p.judge_limits(check, {"data-1 patroni": UNIT, "data-2 patroni": UNIT})
+    assert ok.passed and len(ok.evidence) == 2
+    bad = p.judge_limits(check, {"data-1 patroni": UNIT, "data-2 patroni": {**UNIT, "TasksMax": "infinity"}})
+    assert not bad.passed and "wrong: TasksMax=infinity" in bad.evidence[1].value
+    assert not p.judge_limits(check, {"data-1 patroni": {**UNIT, "DropInPaths": ""}}).passed  # limits not applied
+    cores = p.judge_limits(check, {"data-1 patroni": {**UNIT, "LimitCORE": "infinity"}})
+    assert not cores.passed
+    assert not p.judge_limits(check, {}).passed  # nothing running is not a pass
+
+
+def test_secrets_in_vault_fail_when_one_is_missing() -> None:
+    refs: list[tuple[str, Any]] = [("redis_sentinel", "vault:secret/data/harden/roles/redis_sentinel#admin_password")]
+    assert p.judge_secrets_in_vault(refs, set()).passed
+    missing = p.judge_secrets_in_vault(refs, {refs[0][1]})
+    assert not missing.passed and refs[0][1] in missing.evidence[1].value
+
+
+def test_artifacts_fail_when_a_secret_is_found() -> None:
+    assert p.judge_artifacts(120, []).passed
+    leaked = p.judge_artifacts(120, ["runs/x/artifacts/redis_sentinel/stdout"])
+    assert not leaked.passed and "runs/x/artifacts/redis_sentinel/stdout" in leaked.evidence[1].value
+
+
+WANTED = {"passwordauthentication": "no", "permitrootlogin": "without-password", "maxauthtries": "3"}
+
+
+def test_sshd_judges_the_effective_settings_of_every_host() -> None:
+    good = {"passwordauthentication": "no", "permitrootlogin": "without-password", "maxauthtries": "3", "port": "22"}
+    assert p.judge_sshd({"data-1": good, "data-2": good}, WANTED).passed
+    drifted = p.judge_sshd({"data-1": good, "data-2": {**good, "passwordauthentication": "yes"}}, WANTED)
+    assert not drifted.passed and "passwordauthentication yes (want no)" in drifted.evidence[1].value
+    assert not p.judge_sshd({}, WANTED).passed
+
+
+def test_a_provider_that_fails_or_skips_a_check_fails_it() -> None:
+    a = Check("HR-T-01", "a", "ha", 1, "fix a")
+    b = Check("HR-T-02", "b", "ha", 1, "fix b")
+
+    def broken(env: Any) -> list[Any]:
+        raise RuntimeError("no route to host")
+
+    failed = run_provider(p.Provider("t", (a, b), broken), None)  # type: ignore[arg-type]
+    assert [f.passed for f in failed] == [False, False]
+    assert failed[0].evidence[0].value == "RuntimeError: no route to host"
+    partial = run_provider(p.Provider("t", (a, b), lambda env: [p.finding(a, True)]), None)  # type: ignore[arg-type]
+    assert [(f.check.id, f.passed) for f in partial] == [("HR-T-01", True), ("HR-T-02", False)]
+    assert partial[1].evidence[0].value == "not judged"

@@ -1,0 +1,48 @@
+"""The audit's formats, the CI gate and the history."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from orchestrator.audit import render
+from orchestrator.audit.model import Check, finding, score
+from orchestrator.audit.run import AuditHistory, AuditReport
+
+OK = finding(Check("HR-PG-01", "postgres_ha: healthy", "ha", 3, "harden apply --env {env} --role postgres_ha"), True)
+BAD = finding(
+    Check("HR-SEC-01", "secrets in Vault", "secrets", 1, "harden apply --env {env}"),
+    False,
+    ("Vault KV read", "2 of 3 | present"),
+)
+
+
+def _report() -> AuditReport:
+    findings = [OK, BAD]
+    return AuditReport("staging", findings, score(findings), 4.2, "abc1234")
+
+
+def test_markdown_has_its_marker_the_score_and_each_failing_check_with_its_fix() -> None:
+    text = render.as_markdown(_report(), min_score=80)
+    assert text.startswith("<!-- harden-audit:staging -->\n")
+    assert "readiness 75% (1 of 2 checks passed), minimum 80%: NOT met" in text
+    assert "| HR-SEC-01 | secrets in Vault | Vault KV read: 2 of 3 / present | `harden apply --env staging` |" in text
+
+
+def test_json_carries_every_check_with_its_evidence() -> None:
+    doc = json.loads(render.as_json(_report()))
+    assert doc["score"] == 75.0 and doc["by_area"] == {"secrets": 0.0, "ha": 100.0}
+    assert [c["id"] for c in doc["checks"]] == ["HR-PG-01", "HR-SEC-01"]
+    assert doc["checks"][1]["evidence"] == [{"source": "Vault KV read", "value": "2 of 3 | present"}]
+    assert doc["checks"][1]["fix"] == "harden apply --env staging" and doc["checks"][0]["fix"] == ""
+
+
+def test_history_keeps_each_audit_in_order(tmp_path: Path) -> None:
+    history = AuditHistory(tmp_path / "revisions.db")
+    history.record(_report())
+    better = AuditReport("staging", [OK], score([OK]), 1.0, "def5678")
+    history.record(better)
+    records = history.history("staging")
+    assert [(r.score, r.failed) for r in records] == [(75.0, ["HR-SEC-01"]), (100.0, [])]
+    assert history.history("production") == []
+    assert render.history_table("staging", records).row_count == 2
