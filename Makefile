@@ -33,7 +33,7 @@ generate: setup
 	$(BIN)/python -m orchestrator.codegen
 
 lint: setup $(BIN)/actionlint
-	$(BIN)/ruff check orchestrator tests bench
+	$(BIN)/ruff check orchestrator tests bench plugins
 	$(BIN)/mypy
 	$(BIN)/python -m orchestrator.unused_vars
 	$(BIN)/yamllint -s .
@@ -67,6 +67,7 @@ demo: setup
 	$(BIN)/harden lab up
 	$(BIN)/harden apply --env lab --yes
 	$(BIN)/harden plan --env lab
+	$(BIN)/harden audit --env lab
 
 bench: setup
 	$(BIN)/python -m bench.lab_bench
@@ -78,6 +79,7 @@ bench: setup
 	$(BIN)/python -m bench.edge
 	$(BIN)/python -m bench.search
 	$(BIN)/python -m bench.ansible_strategy
+	$(BIN)/python -m bench.overhead --no-apply
 	$(BIN)/python -m bench.plan_scale
 
 clean:
