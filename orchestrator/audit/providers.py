@@ -178,24 +178,14 @@ NO_SECRET_IN_ARTIFACTS = Check(
 
 def _role_refs(env: Environment) -> list[tuple[str, Any]]:
     """(role, KvRef) of every secret the environment's roles use."""
-    from orchestrator.secrets.kv import KvRef
-    from orchestrator.secrets.resolver import REF_MARK, secret_references
+    from orchestrator.secrets.resolver import references_in, secret_references
 
-    refs: set[tuple[str, KvRef]] = set()
-
-    def walk(role: str, value: Any) -> None:
-        if isinstance(value, dict) and REF_MARK in value:
-            refs.add((role, KvRef.parse(value[REF_MARK])))
-        elif isinstance(value, dict):
-            for item in value.values():
-                walk(role, item)
-        elif isinstance(value, list):
-            for item in value:
-                walk(role, item)
-
-    for role in env.settings.roles:
-        for variables in secret_references(role, env.role_vars.get(role, {})).values():
-            walk(role, variables)
+    refs = {
+        (role, ref)
+        for role in env.settings.roles
+        for variables in secret_references(role, env.role_vars.get(role, {})).values()
+        for ref in references_in(variables)
+    }
     return sorted(refs, key=str)
 
 

@@ -131,6 +131,14 @@ class _References(Resolver):
         return {REF_MARK: str(ref)}
 
 
+def references_in(skeleton: Any) -> list[KvRef]:
+    """The Vault references a secret_references() value holds, in order."""
+    if isinstance(skeleton, dict) and REF_MARK in skeleton:
+        return [KvRef.parse(skeleton[REF_MARK])]
+    items = skeleton.values() if isinstance(skeleton, dict) else skeleton if isinstance(skeleton, list) else []
+    return [ref for item in items for ref in references_in(item)]
+
+
 def secret_references(role: str, models: Mapping[str, BaseModel]) -> dict[str, dict[str, Any]]:
     """Per host, each secret variable of ``role`` with its secrets replaced by {REF_MARK: ref}."""
     refs = _References()

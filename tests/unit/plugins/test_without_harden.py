@@ -3,13 +3,11 @@ harden_secret lookup's Vault path (plugins/inventory/harden.py, plugins/lookup/h
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -21,20 +19,12 @@ from orchestrator.runner import ansible_environment
 from orchestrator.secrets.channel import lookup_template
 from orchestrator.secrets.resolver import LOGIN_MARK, REF_MARK, default_ref, secret_references
 from orchestrator.validation import secret_fields, validate_environment
+from tests.unit.loading import load_file
 
 ENVIRONMENTS = sorted(p.name for p in INVENTORIES_DIR.iterdir() if (p / "harden.yml").is_file())
 
 
-def _load(name: str, path: Path) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-LOOKUP = _load("harden_secret_fallback", REPO_ROOT / "plugins" / "lookup" / "harden_secret.py")
+LOOKUP = load_file(REPO_ROOT / "plugins" / "lookup" / "harden_secret.py", "harden_secret_fallback")
 
 
 def ansible_inventory(env_dir: Path) -> subprocess.CompletedProcess[str]:

@@ -2,31 +2,19 @@
 
 from __future__ import annotations
 
-import importlib.util
 import socket
-import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 
 from orchestrator.paths import ROLES_DIR
+from tests.unit.loading import load_file
 
-
-def _load(path: Path, name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-RESP = _load(ROLES_DIR / "redis_sentinel" / "module_utils" / "harden_resp.py", "ansible.module_utils.harden_resp")
-REDIS_CMD = _load(ROLES_DIR / "redis_sentinel" / "library" / "redis_cmd.py", "harden_test_redis_cmd")
-PATRONI_CONFIG = _load(ROLES_DIR / "postgres_ha" / "library" / "patroni_config.py", "harden_test_patroni_config")
-VAULT_CONFIG = _load(ROLES_DIR / "vault" / "library" / "vault_config.py", "harden_test_vault_config")
+RESP = load_file(ROLES_DIR / "redis_sentinel" / "module_utils" / "harden_resp.py", "ansible.module_utils.harden_resp")
+REDIS_CMD = load_file(ROLES_DIR / "redis_sentinel" / "library" / "redis_cmd.py", "harden_test_redis_cmd")
+PATRONI_CONFIG = load_file(ROLES_DIR / "postgres_ha" / "library" / "patroni_config.py", "harden_test_patroni_config")
+VAULT_CONFIG = load_file(ROLES_DIR / "vault" / "library" / "vault_config.py", "harden_test_vault_config")
 
 
 # --- postgres_ha: patroni_config merges only the given keys into the DCS configuration ---

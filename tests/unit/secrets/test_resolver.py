@@ -55,3 +55,16 @@ def test_only_the_secret_leaves_of_a_list_are_redacted() -> None:
     secrets = channel.values()
     assert len(secrets) == 4, secrets  # the user's password, admin and keystore passwords, cluster id
     assert not {"orders", "orders.", "read", "write"} & set(secrets)
+
+
+def test_references_name_every_secret_of_a_variable_and_nothing_else() -> None:
+    from orchestrator.roles.kafka.model import KafkaVars
+    from orchestrator.secrets.resolver import references_in, secret_references
+
+    model = KafkaVars.model_validate({"kafka_users": [{"name": "orders", "topic_prefixes": ["orders."]}]})
+    refs = secret_references("kafka", {"data-1": model})["data-1"]
+    assert sorted(refs) == ["kafka_admin_password", "kafka_cluster_id", "kafka_keystore_password", "kafka_users"]
+    assert refs["kafka_users"][0]["name"] == "orders"  # the names stay, only the password is a reference
+    assert [str(r) for r in references_in(refs["kafka_users"])] == [
+        "vault:secret/data/harden/roles/kafka#users_orders_password"
+    ]
