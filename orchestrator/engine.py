@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -10,6 +10,8 @@ from typing import Any, Protocol
 import yaml
 from pydantic import BaseModel
 
+from orchestrator.batch import Split, write_playbook
+from orchestrator.errors import HardenError
 from orchestrator.paths import env_state_dir, facts_dir
 from orchestrator.plan import Plan, RunFailure, redact_plan, results_from_events
 from orchestrator.redact import Redactor
@@ -96,20 +98,138 @@ def role_host_vars(env: Environment, spec: RoleSpec) -> dict[str, dict[str, Any]
     return hosts
 
 
-def ansible_inventory(env: Environment, spec: RoleSpec, run_dir: Path) -> Path | list[Path]:
+def _merge_host_vars(into: dict[str, dict[str, Any]], more: dict[str, dict[str, Any]]) -> bool:
+    """Add ``more`` to ``into`` unless a host's variable would get another value (False: nothing added)."""
+    for host, values in more.items():
+        mine = into.get(host, {})
+        if any(name in mine and mine[name] != value for name, value in values.items()):
+            return False
+    for host, values in more.items():
+        into.setdefault(host, {}).update(values)
+    return True
+
+
+def ansible_inventory(env: Environment, hosts: dict[str, dict[str, Any]], path: Path) -> Path | list[Path]:
     """The validated hosts file, plus a second source with role_host_vars() when there are any.
     Nothing secret: secret variables come through the secret channel."""
-    hosts = role_host_vars(env, spec)
     if not hosts:
         return env.inventory.ansible_source
-    path = run_dir / f"{spec.name}.validated-vars.yml"
     path.write_text(
-        "# Written by harden: the role's variables as validated, for hosts outside its group "
-        + spec.vars_group
-        + " and for variables that hold models\n"
-        + yaml.safe_dump({"all": {"hosts": hosts}}, sort_keys=True)
+        "# Written by harden: the roles' variables as validated, for hosts outside a role's main group"
+        " and for variables that hold models\n" + yaml.safe_dump({"all": {"hosts": hosts}}, sort_keys=True)
     )
     return [env.inventory.ansible_source, path]
+
+
+@dataclass
+class _Batch:
+    specs: list[RoleSpec] = field(default_factory=list)
+    channel: SecretChannel = field(default_factory=SecretChannel)
+    host_vars: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def _batches(
+    env: Environment,
+    selected: list[RoleSpec],
+    channel_for: Callable[[RoleSpec], SecretChannel],
+    redactor: Redactor | None,
+) -> Iterator[_Batch]:
+    """The selected roles, in order, grouped into as few runs as their inputs allow. A role starts
+    a new run when its secrets cannot be read yet (Vault is applied by a role earlier in this run:
+    the run goes first, then the secrets are read again, and an error then is the role's), or
+    when its secrets or validated variables would give a name another value than a role before it."""
+    batch = _Batch()
+    for spec in selected:
+        try:
+            channel = channel_for(spec)
+        except HardenError:
+            if not batch.specs:
+                raise
+            yield batch
+            batch = _Batch()
+            channel = channel_for(spec)
+        if redactor is not None:
+            for value in channel.values():
+                redactor.add(value)
+        host_vars = role_host_vars(env, spec)
+        if batch.specs and not (_merge_host_vars(batch.host_vars, host_vars) and batch.channel.merge(channel)):
+            yield batch
+            batch = _Batch()
+            _merge_host_vars(batch.host_vars, host_vars)
+            batch.channel.merge(channel)
+        elif not batch.specs:
+            _merge_host_vars(batch.host_vars, host_vars)
+            batch.channel.merge(channel)
+        batch.specs.append(spec)
+    if batch.specs:
+        yield batch
+
+
+def _one_by_one(
+    env: Environment,
+    selected: list[RoleSpec],
+    channel_for: Callable[[RoleSpec], SecretChannel],
+    redactor: Redactor | None,
+) -> Iterator[_Batch]:
+    for spec in selected:
+        channel = channel_for(spec)
+        if redactor is not None:
+            for value in channel.values():
+                redactor.add(value)
+        yield _Batch([spec], channel, role_host_vars(env, spec))
+
+
+def _run(
+    env: Environment, batch: _Batch, run_dir: Path, *, check: bool, limit: str | None, hook: ProgressHook
+) -> list[RunResult]:
+    """Run one role with its own playbook, or several in one process behind guards (batch.py)."""
+    names = [spec.name for spec in batch.specs]
+    ident = "+".join(names)
+    hosts = {spec.name: len(spec.hosts(env.inventory)) for spec in batch.specs}
+    single = len(batch.specs) == 1
+    if single:
+        hook.start_role(ident, hosts[ident])
+        playbook, handler = batch.specs[0].playbook, hook.__call__
+    else:
+        split = Split(
+            names,
+            on_start=lambda role: hook.start_role(role, hosts[role]),
+            on_finish=lambda role, ok: hook.finish_role(ok),
+        )
+
+        def handler(event: dict[str, Any]) -> None:
+            split(event)
+            hook(event)
+
+        playbook = str(write_playbook(run_dir / f"{ident}.yml", [(s.name, s.playbook) for s in batch.specs]))
+    with batch.channel:
+        result = run_playbook(
+            run_dir=run_dir,
+            role=ident,
+            playbook=playbook,
+            inventory=ansible_inventory(env, batch.host_vars, run_dir / f"{ident}.validated-vars.yml"),
+            check=check,
+            limit=limit,
+            forks=env.settings.forks,
+            extravars={**base_extravars(env), **batch.channel.extravars()},
+            envvars=batch.channel.envvars(),
+            on_event=handler,
+            strategy=env.settings.ansible_strategy,
+            facts=facts_dir(env.name),
+        )
+    if single:
+        hook.finish_role(result.ok)
+        return [result]
+    return split.results(result)
+
+
+def _record(execution: Execution, spec: RoleSpec, result: RunResult) -> None:
+    execution.runs.append(result)
+    execution.plan.results.extend(results_from_events(spec.name, result.events))
+    if not result.ok:
+        execution.plan.failures.append(
+            RunFailure(spec.name, result.status, result.rc, str(result.artifact_dir), result.tail())
+        )
 
 
 def execute(
@@ -123,43 +243,24 @@ def execute(
     on_role_done: Callable[[RoleSpec, RunResult], None] | None = None,
     channel_for: Callable[[RoleSpec], SecretChannel] | None = None,
 ) -> Execution:
+    """A plan runs each role on its own (a role that fails in check mode hides no host from the
+    next); an apply runs the roles in as few processes as their inputs allow (orchestrator/batch.py)
+    and stops after the first role that failed."""
     hook: ProgressHook = progress or _Silent()
     selected = env.roles(roles)
     run_dir = new_run_dir(env.name, "plan" if check else "apply")
     execution = Execution(plan=Plan(env=env.name), run_dir=run_dir)
-    for spec in selected:
-        hosts = spec.hosts(env.inventory)
-        hook.start_role(spec.name, len(hosts))
-        channel = channel_for(spec) if channel_for else SecretChannel()
-        if redactor is not None:
-            for value in channel.values():
-                redactor.add(value)
-        with channel:
-            result = run_playbook(
-                run_dir=run_dir,
-                role=spec.name,
-                playbook=spec.playbook,
-                inventory=ansible_inventory(env, spec, run_dir),
-                check=check,
-                limit=limit,
-                forks=env.settings.forks,
-                extravars={**base_extravars(env), **channel.extravars()},
-                envvars=channel.envvars(),
-                on_event=hook,
-                strategy=env.settings.ansible_strategy,
-                facts=facts_dir(env.name),
-            )
-        hook.finish_role(result.ok)
-        execution.runs.append(result)
-        execution.plan.results.extend(results_from_events(spec.name, result.events))
-        if not result.ok:
-            execution.plan.failures.append(
-                RunFailure(spec.name, result.status, result.rc, str(result.artifact_dir), result.tail())
-            )
-        if on_role_done is not None:
-            on_role_done(spec, result)
-        if not check and not result.ok:
-            execution.stopped_after = spec.name
+    channels = channel_for or (lambda spec: SecretChannel())
+    groups = _one_by_one(env, selected, channels, redactor) if check else _batches(env, selected, channels, redactor)
+    for batch in groups:
+        results = _run(env, batch, run_dir, check=check, limit=limit, hook=hook)
+        for spec, result in zip(batch.specs, results, strict=False):
+            _record(execution, spec, result)
+            if on_role_done is not None:
+                on_role_done(spec, result)
+        failed = [r.role for r in results if not r.ok]
+        if not check and failed:
+            execution.stopped_after = failed[0]
             break
     if redactor is not None:
         execution.plan = redact_plan(execution.plan, redactor)
