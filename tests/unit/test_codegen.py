@@ -53,3 +53,35 @@ def test_cluster_playbooks_stop_at_the_first_failed_member() -> None:
     for role in ("vault", "postgres_ha", "redis_sentinel"):
         (play,) = yaml.safe_load((PLAYBOOKS_DIR / f"{role}.yml").read_text())
         assert play.get("any_errors_fatal") is True, role
+
+
+def _set_names(node: object) -> list[str]:
+    """Every name a task list registers or sets with set_fact (blocks, rescue and always included)."""
+    names: list[str] = []
+    if isinstance(node, list):
+        for item in node:
+            names += _set_names(item)
+    elif isinstance(node, dict):
+        if isinstance(node.get("register"), str):
+            names.append(node["register"])
+        for key in ("ansible.builtin.set_fact", "set_fact"):
+            if isinstance(node.get(key), dict):
+                names += [k for k in node[key] if k != "cacheable"]
+        for key in ("block", "rescue", "always"):
+            names += _set_names(node.get(key))
+    return names
+
+
+def test_what_a_role_sets_is_named_after_it() -> None:
+    """An apply runs several roles in one process (orchestrator/batch.py): a registered variable or
+    a fact outlives its play, so each one carries its role's prefix (a caller reads an entry point's,
+    like pki's `_pki_issue_installed`, right after the include that set it)."""
+    from orchestrator.paths import ROLES_DIR
+
+    checked = 0
+    for role in sorted(p for p in ROLES_DIR.iterdir() if (p / "tasks").is_dir()):
+        for path in [*role.glob("tasks/*.yml"), *role.glob("handlers/*.yml")]:
+            for name in _set_names(yaml.safe_load(path.read_text())):
+                checked += 1
+                assert name.startswith((f"_{role.name}_", f"{role.name}_")), f"{path}: {name}"
+    assert checked > 100, checked
