@@ -279,6 +279,8 @@ def _hosts(env: Environment) -> list[Finding]:
         root = str(first.baseline_sshd_permit_root_login)  # type: ignore[attr-defined]
         wanted["permitrootlogin"] = SSHD_T_SPELLING.get(root, root)
         wanted["maxauthtries"] = str(first.baseline_sshd_max_auth_tries)  # type: ignore[attr-defined]
+        for setting, name in (("kexalgorithms", "kex_algorithms"), ("ciphers", "ciphers"), ("macs", "macs")):
+            wanted[setting] = ",".join(getattr(first, f"baseline_sshd_{name}"))
     effective: dict[str, dict[str, str]] = {}
     for host in env.inventory.hosts:
         done = run_on(env, host, "sshd -T 2>/dev/null || /usr/sbin/sshd -T\n")
