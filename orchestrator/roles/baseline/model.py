@@ -12,6 +12,13 @@ from orchestrator.models.base import Size, StrictModel
 SshAlgorithm = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9.-]*(@[a-z0-9.-]+)?$")]
 
 
+HostKeyType = Literal["ed25519", "rsa"]
+
+
+def _ed25519_only() -> list[HostKeyType]:
+    return ["ed25519"]
+
+
 class BaselineVars(StrictModel):
     baseline_packages: list[str] = Field(
         default_factory=lambda: ["ca-certificates", "python3-cryptography", "acl", "procps"],
@@ -70,8 +77,8 @@ class BaselineVars(StrictModel):
         min_length=1,
         description="sshd MACs: encrypt-then-MAC only, no SHA-1 and no 64-bit tags.",
     )
-    baseline_sshd_host_key_types: list[Literal["ed25519", "rsa"]] = Field(
-        default_factory=lambda: ["ed25519"],
+    baseline_sshd_host_key_types: list[HostKeyType] = Field(
+        default_factory=_ed25519_only,
         min_length=1,
         description=(
             "Host keys sshd offers (HostKey); never ECDSA (a NIST curve). RSA is offered with rsa-sha2 only, "
