@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.lab_env import HARDEN, copy_lab_with
+from bench.provenance import machine
 from bench.tables import header
 from orchestrator.errors import HardenError
 from orchestrator.lab.artifacts import PATRONI_VERSION
@@ -148,7 +149,9 @@ def main() -> None:
     lines = [
         "# PostgreSQL failover in the lab: crashes",
         "",
-        f"Produced by `python -m bench.postgres_failover --runs {args.runs}` (`make bench`): PostgreSQL 15 and "
+        f"Produced by `python -m bench.postgres_failover --runs {args.runs}` (`make bench`) on {machine()}.",
+        "",
+        "PostgreSQL 15 and "
         f"etcd 3.4 from Debian 12, Patroni {PATRONI_VERSION} from the role's wheelhouse, 3 data nodes, "
         "synchronous_mode on, the role's other defaults. A psycopg2 client on ops-1 writes one row per "
         "transaction through `host=a,b,c target_session_attrs=read-write`; a write that hangs is abandoned "
