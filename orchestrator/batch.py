@@ -66,6 +66,11 @@ def _play(event: Event) -> str:
     return str(event.get("event_data", {}).get("play", ""))
 
 
+def is_guard(event: Event) -> bool:
+    """An event of a guard play: no role's, and nothing the display shows."""
+    return _play(event).startswith(GUARD_PREFIX)
+
+
 @dataclass
 class Split:
     """The batch's events, told apart per role as they arrive (also for the live display)."""

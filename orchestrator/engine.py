@@ -10,7 +10,7 @@ from typing import Any, Protocol
 import yaml
 from pydantic import BaseModel
 
-from orchestrator.batch import Split, write_playbook
+from orchestrator.batch import Split, is_guard, write_playbook
 from orchestrator.errors import HardenError
 from orchestrator.paths import env_state_dir, facts_dir
 from orchestrator.plan import Plan, RunFailure, redact_plan, results_from_events
@@ -199,7 +199,8 @@ def _run(
 
         def handler(event: dict[str, Any]) -> None:
             split(event)
-            hook(event)
+            if not is_guard(event):
+                hook(event)
 
         playbook = str(write_playbook(run_dir / f"{ident}.yml", [(s.name, s.playbook) for s in batch.specs]))
     with batch.channel:

@@ -121,9 +121,14 @@ def boot(config: LabConfig, host: LabHost) -> int:
         "--resolv-conf=off",
         "--timezone=off",
         f"--bind={config.apt_socket_dir}:{GUEST_APT_DIR}",
+        # The host's own network namespace is its to configure, as on a VM: network sysctls
+        # (baseline) and a firewall. nspawn grants neither with --network-namespace-path alone;
+        # neither reaches beyond the namespace this code created for the host.
+        "--capability=CAP_NET_ADMIN",
     ]
     proc = subprocess.Popen(
         cmd,
+        env={**os.environ, "SYSTEMD_NSPAWN_API_VFS_WRITABLE": "network"},  # /proc/sys/net writable
         stdin=subprocess.DEVNULL,
         stdout=log,
         stderr=subprocess.STDOUT,

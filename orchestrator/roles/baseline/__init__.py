@@ -5,9 +5,17 @@ from orchestrator.roles.spec import RoleSpec
 
 SPEC = RoleSpec(
     name="baseline",
-    summary="Host baseline every node gets first (packages, journald, sshd)",
+    summary="Host baseline every node gets first (packages, journald, sshd, accounts, kernel)",
     model=BaselineVars,
     groups=("all",),
     units=("ssh.service", "systemd-journald.service"),
-    managed_paths=("/etc/ssh/sshd_config.d/00-harden.conf", "/etc/systemd/journald.conf.d/50-harden.conf"),
+    managed_paths=(
+        "/etc/ssh/sshd_config.d/00-harden.conf",
+        "/etc/systemd/journald.conf.d/50-harden.conf",
+        "/etc/modprobe.d/harden-blacklist.conf",
+        "/etc/security/limits.d/90-harden-core.conf",
+        "/etc/systemd/coredump.conf.d/90-harden.conf",
+        "/etc/security/pwquality.conf.d/50-harden.conf",
+        "/etc/sysctl.d/90-harden.conf",
+    ),
 )

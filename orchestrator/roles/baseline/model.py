@@ -96,3 +96,90 @@ class BaselineVars(StrictModel):
         min_length=1,
         description="The legal notice sshd shows before login (Banner /etc/issue.net), also in /etc/issue.",
     )
+    baseline_accounts_enabled: bool = Field(True, description="Manage login.defs and PAM password quality.")
+    baseline_login_umask: str = Field("027", pattern=r"^0[0-7]{2}$", description="login.defs UMASK for new sessions.")
+    baseline_password_max_days: int = Field(365, ge=1, le=99998, description="login.defs PASS_MAX_DAYS.")
+    baseline_password_min_days: int = Field(1, ge=0, le=365, description="login.defs PASS_MIN_DAYS.")
+    baseline_password_hash_rounds: int = Field(
+        65536, ge=5000, le=999999999, description="login.defs SHA_CRYPT_MIN_ROUNDS and SHA_CRYPT_MAX_ROUNDS."
+    )
+    baseline_password_min_length: int = Field(14, ge=8, le=128, description="pam_pwquality minlen.")
+    baseline_kernel_modules_enabled: bool = Field(
+        True, description="Refuse to load the kernel modules in baseline_blacklisted_modules."
+    )
+    baseline_blacklisted_modules: list[str] = Field(
+        default_factory=lambda: [
+            "dccp",
+            "sctp",
+            "rds",
+            "tipc",  # network protocols no service here uses
+            "usb-storage",
+            "firewire-core",
+            "firewire-ohci",
+            "firewire-sbp2",  # removable storage
+            "cramfs",
+            "freevxfs",
+            "hfs",
+            "hfsplus",
+            "jffs2",  # file systems a server never mounts
+        ],
+        description="Kernel modules modprobe refuses to load (install <module> /bin/true, and blacklist).",
+    )
+    baseline_coredumps_enabled: bool = Field(
+        True, description="Turn core dumps off: a hard core limit of 0 and systemd-coredump storing nothing."
+    )
+    baseline_sysctl_enabled: bool = Field(True, description="Set baseline_network_sysctls (per network namespace).")
+    baseline_network_sysctls: dict[str, int] = Field(
+        default_factory=lambda: {
+            "net.ipv4.conf.all.accept_redirects": 0,
+            "net.ipv4.conf.default.accept_redirects": 0,
+            "net.ipv4.conf.all.send_redirects": 0,
+            "net.ipv4.conf.default.send_redirects": 0,
+            "net.ipv4.conf.all.accept_source_route": 0,
+            "net.ipv4.conf.default.accept_source_route": 0,
+            "net.ipv4.conf.all.log_martians": 1,
+            "net.ipv4.conf.default.log_martians": 1,
+            "net.ipv4.conf.all.rp_filter": 1,
+            "net.ipv4.conf.default.rp_filter": 1,
+            "net.ipv4.icmp_echo_ignore_broadcasts": 1,
+            "net.ipv4.icmp_ignore_bogus_error_responses": 1,
+            "net.ipv4.tcp_syncookies": 1,
+            "net.ipv6.conf.all.accept_redirects": 0,
+            "net.ipv6.conf.default.accept_redirects": 0,
+            "net.ipv6.conf.all.accept_source_route": 0,
+            "net.ipv6.conf.default.accept_source_route": 0,
+        },
+        description=(
+            "Network sysctls (/etc/sysctl.d/90-harden.conf, set at once): per network namespace, so a "
+            "container sets them too."
+        ),
+    )
+    baseline_updates_enabled: bool = Field(
+        True,
+        description=(
+            "Install needrestart (list only: it never restarts a service itself), debsums and apt-show-versions."
+        ),
+    )
+    baseline_accounting_enabled: bool = Field(True, description="Collect system activity with sysstat.")
+    baseline_kernel_sysctls: dict[str, int] = Field(
+        default_factory=lambda: {
+            "kernel.kptr_restrict": 2,
+            "kernel.dmesg_restrict": 1,
+            "kernel.perf_event_paranoid": 3,
+            "kernel.unprivileged_bpf_disabled": 1,
+            "kernel.yama.ptrace_scope": 1,
+            "kernel.core_uses_pid": 1,
+            "kernel.sysrq": 0,
+            "kernel.randomize_va_space": 2,
+            "fs.protected_fifos": 2,
+            "fs.protected_regular": 2,
+            "fs.protected_symlinks": 1,
+            "fs.protected_hardlinks": 1,
+            "fs.suid_dumpable": 0,
+            "dev.tty.ldisc_autoload": 0,
+        },
+        description="Kernel-wide sysctls, set on a VM or bare metal; a container leaves them to its host.",
+    )
+    baseline_permissions_enabled: bool = Field(
+        True, description="sshd_config and cron's directories readable by root only."
+    )
