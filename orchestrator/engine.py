@@ -98,15 +98,13 @@ def role_host_vars(env: Environment, spec: RoleSpec) -> dict[str, dict[str, Any]
     return hosts
 
 
-def _merge_host_vars(into: dict[str, dict[str, Any]], more: dict[str, dict[str, Any]]) -> bool:
-    """Add ``more`` to ``into`` unless a host's variable would get another value (False: nothing added)."""
-    for host, values in more.items():
-        mine = into.get(host, {})
-        if any(name in mine and mine[name] != value for name, value in values.items()):
-            return False
-    for host, values in more.items():
-        into.setdefault(host, {}).update(values)
-    return True
+def _host_vars_fit(into: dict[str, dict[str, Any]], more: dict[str, dict[str, Any]]) -> bool:
+    """Whether ``more`` gives no host's variable another value than ``into`` does."""
+    return not any(
+        name in into.get(host, {}) and into[host][name] != value
+        for host, values in more.items()
+        for name, value in values.items()
+    )
 
 
 def ansible_inventory(env: Environment, hosts: dict[str, dict[str, Any]], path: Path) -> Path | list[Path]:
@@ -152,14 +150,12 @@ def _batches(
             for value in channel.values():
                 redactor.add(value)
         host_vars = role_host_vars(env, spec)
-        if batch.specs and not (_merge_host_vars(batch.host_vars, host_vars) and batch.channel.merge(channel)):
+        if batch.specs and not (_host_vars_fit(batch.host_vars, host_vars) and batch.channel.fits(channel)):
             yield batch
             batch = _Batch()
-            _merge_host_vars(batch.host_vars, host_vars)
-            batch.channel.merge(channel)
-        elif not batch.specs:
-            _merge_host_vars(batch.host_vars, host_vars)
-            batch.channel.merge(channel)
+        for host, values in host_vars.items():
+            batch.host_vars.setdefault(host, {}).update(values)
+        batch.channel.merge(channel)
         batch.specs.append(spec)
     if batch.specs:
         yield batch

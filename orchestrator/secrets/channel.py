@@ -36,17 +36,21 @@ class SecretChannel:
         self._values.setdefault(name, {})[host] = value
         self._secrets[(name, host)] = _strings(value) if secrets is None else list(secrets)
 
-    def merge(self, other: SecretChannel) -> bool:
-        """Take ``other``'s values too, unless a name holds another value here (then nothing is
-        taken and False is returned): one channel for roles that run in one process."""
-        for name, by_host in other._values.items():
-            mine = self._values.get(name, {})
-            if any(host in mine and mine[host] != value for host, value in by_host.items()):
-                return False
+    def fits(self, other: SecretChannel) -> bool:
+        """Whether ``other`` gives no name another value than this channel holds."""
+        return not any(
+            host in self._values.get(name, {}) and self._values[name][host] != value
+            for name, by_host in other._values.items()
+            for host, value in by_host.items()
+        )
+
+    def merge(self, other: SecretChannel) -> None:
+        """Take ``other``'s values too (one channel for roles that run in one process)."""
+        if not self.fits(other):
+            raise ValueError("two values for one secret name: these roles cannot share a channel")
         for name, by_host in other._values.items():
             self._values.setdefault(name, {}).update(by_host)
         self._secrets.update(other._secrets)
-        return True
 
     def names(self) -> list[str]:
         return sorted(self._values)
