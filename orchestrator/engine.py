@@ -131,8 +131,10 @@ def _batches(
     selected: list[RoleSpec],
     channel_for: Callable[[RoleSpec], SecretChannel],
     redactor: Redactor | None,
+    together: bool = True,
 ) -> Iterator[_Batch]:
-    """The selected roles, in order, grouped into as few runs as their inputs allow. A role starts
+    """The selected roles, in order, one run each, or (``together``) grouped into as few runs as
+    their inputs allow. A role starts
     a new run when its secrets cannot be read yet (Vault is applied by a role earlier in this run:
     the run goes first, then the secrets are read again, and an error then is the role's), or
     when its secrets or validated variables would give a name another value than a role before it."""
@@ -150,7 +152,8 @@ def _batches(
             for value in channel.values():
                 redactor.add(value)
         host_vars = role_host_vars(env, spec)
-        if batch.specs and not (_host_vars_fit(batch.host_vars, host_vars) and batch.channel.fits(channel)):
+        fits = together and _host_vars_fit(batch.host_vars, host_vars) and batch.channel.fits(channel)
+        if batch.specs and not fits:
             yield batch
             batch = _Batch()
         for host, values in host_vars.items():
@@ -159,20 +162,6 @@ def _batches(
         batch.specs.append(spec)
     if batch.specs:
         yield batch
-
-
-def _one_by_one(
-    env: Environment,
-    selected: list[RoleSpec],
-    channel_for: Callable[[RoleSpec], SecretChannel],
-    redactor: Redactor | None,
-) -> Iterator[_Batch]:
-    for spec in selected:
-        channel = channel_for(spec)
-        if redactor is not None:
-            for value in channel.values():
-                redactor.add(value)
-        yield _Batch([spec], channel, role_host_vars(env, spec))
 
 
 def _run(
@@ -248,8 +237,7 @@ def execute(
     run_dir = new_run_dir(env.name, "plan" if check else "apply")
     execution = Execution(plan=Plan(env=env.name), run_dir=run_dir)
     channels = channel_for or (lambda spec: SecretChannel())
-    groups = _one_by_one(env, selected, channels, redactor) if check else _batches(env, selected, channels, redactor)
-    for batch in groups:
+    for batch in _batches(env, selected, channels, redactor, together=not check):
         results = _run(env, batch, run_dir, check=check, limit=limit, hook=hook)
         for spec, result in zip(batch.specs, results, strict=False):
             _record(execution, spec, result)
