@@ -134,10 +134,10 @@ def _batches(
     together: bool = True,
 ) -> Iterator[_Batch]:
     """The selected roles, in order, one run each, or (``together``) grouped into as few runs as
-    their inputs allow. A role starts
-    a new run when its secrets cannot be read yet (Vault is applied by a role earlier in this run:
-    the run goes first, then the secrets are read again, and an error then is the role's), or
-    when its secrets or validated variables would give a name another value than a role before it."""
+    their inputs allow. A role starts a new run when its secrets cannot be read yet (Vault is
+    applied by a role earlier in this run: the run goes first, then the secrets are read again,
+    and an error then is the role's), or when its secrets or validated variables would give a name
+    another value than a role before it."""
     batch = _Batch()
     for spec in selected:
         try:
