@@ -170,7 +170,7 @@ def run_apply(
         )
     console.print(summary_table(execution.plan))
     for err in execution.plan.errors:
-        console.print(f"[red]{err.role} {err.host}: {err.task}: {err.message}")
+        console.print(f"[red]{err.role} {', '.join(err.hosts)}: {err.task}: {err.message}")
     if execution.stopped_after:
         console.print(f"[red]stopped after {execution.stopped_after} failed; later roles were not applied")
     for name in succeeded if limit is None else []:

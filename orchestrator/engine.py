@@ -211,7 +211,7 @@ def _run(
 
 def _record(execution: Execution, spec: RoleSpec, result: RunResult) -> None:
     execution.runs.append(result)
-    execution.plan.results.extend(results_from_events(spec.name, result.events))
+    execution.plan.add(results_from_events(spec.name, result.events))
     if not result.ok:
         execution.plan.failures.append(
             RunFailure(spec.name, result.status, result.rc, str(result.artifact_dir), result.tail())

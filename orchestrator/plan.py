@@ -1,10 +1,17 @@
-"""Turn ansible-runner event streams into a plan: what would change, per role, host and task."""
+"""Turn ansible-runner event streams into a plan: what would change, per role, host and task.
+
+A plan is built as the events stream in and keeps what it shows: per-host counts of every status,
+and the changed, failed and unreachable results, each kept once for all the hosts where it is the
+same (a template that changes the same way on 1,000 hosts is one diff with 1,000 host names). The
+ok and skipped results are counted and dropped, so memory grows with the distinct changes and the
+host names, not with hosts x tasks (bench/plan_scale.md).
+"""
 
 from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,10 +25,13 @@ RESULT_EVENTS = {
     "runner_on_unreachable": "unreachable",
     "runner_on_skipped": "skipped",
 }
+SHOWN = ("changed", "failed", "unreachable")  # the statuses a plan keeps results of; the rest are counted
 
 
 @dataclass(frozen=True)
 class TaskResult:
+    """One task on one host, as an event reports it (transient: a Plan keeps Outcomes)."""
+
     role: str
     host: str
     task: str
@@ -32,6 +42,23 @@ class TaskResult:
 
 
 @dataclass
+class Outcome:
+    """One task's result, the same (status, diff, message) on every host in ``hosts``."""
+
+    role: str
+    task: str
+    action: str
+    status: str  # changed, failed, unreachable
+    diff: str = ""
+    message: str = ""
+    hosts: list[str] = field(default_factory=list)
+
+    @property
+    def key(self) -> tuple[str, str, str, str, str, str]:
+        return (self.role, self.task, self.action, self.status, self.diff, self.message)
+
+
+@dataclass(slots=True)
 class HostCounts:
     ok: int = 0
     changed: int = 0
@@ -51,38 +78,83 @@ class RunFailure:
     tail: str  # the last lines ansible-playbook printed
 
 
-@dataclass
 class Plan:
-    env: str
-    results: list[TaskResult] = field(default_factory=list)
-    failures: list[RunFailure] = field(default_factory=list)
+    """What a run would change (or changed), built incrementally by ``add``."""
+
+    def __init__(self, env: str, results: Iterable[TaskResult] = (), failures: Iterable[RunFailure] = ()) -> None:
+        self.env = env
+        self.outcomes: list[Outcome] = []
+        self.failures: list[RunFailure] = list(failures)
+        self._counts: dict[tuple[str, str], HostCounts] = {}
+        self._index: dict[tuple[str, str, str, str, str, str], Outcome] = {}
+        self._names: dict[str, str] = {}  # one string per host name, however many results name it
+        self.add(results)
+
+    def add(self, results: Iterable[TaskResult]) -> None:
+        """Count each result; keep the shown ones, merged into the outcome they repeat."""
+        for r in results:
+            host = self._names.setdefault(r.host, r.host)
+            counts = self._counts.get((r.role, host))
+            if counts is None:
+                counts = self._counts[(r.role, host)] = HostCounts()
+            setattr(counts, r.status, getattr(counts, r.status) + 1)
+            if r.status in SHOWN:
+                self._keep(Outcome(r.role, r.task, r.action, r.status, r.diff, r.message, [host]))
+
+    def _keep(self, outcome: Outcome) -> None:
+        kept = self._index.get(outcome.key)
+        if kept is None:
+            self._index[outcome.key] = outcome
+            self.outcomes.append(outcome)
+        else:
+            kept.hosts.extend(outcome.hosts)
+
+    def merge(self, other: Plan) -> None:
+        """Add another plan of the same environment (a rollback's steps after its apply)."""
+        for key, c in other._counts.items():
+            mine = self._counts.setdefault(key, HostCounts())
+            for name in HostCounts.__slots__:
+                setattr(mine, name, getattr(mine, name) + getattr(c, name))
+        for outcome in other.outcomes:
+            self._keep(Outcome(**{**outcome.__dict__, "hosts": list(outcome.hosts)}))
+        self.failures.extend(other.failures)
 
     @property
-    def changes(self) -> list[TaskResult]:
-        return [r for r in self.results if r.status == "changed"]
+    def changes(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.status == "changed"]
 
     @property
-    def errors(self) -> list[TaskResult]:
-        return [r for r in self.results if r.status in ("failed", "unreachable")]
+    def errors(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.status in ("failed", "unreachable")]
+
+    @property
+    def change_count(self) -> int:
+        """Changed task results, one per host (a change on 3 hosts counts 3)."""
+        return sum(len(o.hosts) for o in self.changes)
+
+    @property
+    def error_count(self) -> int:
+        return sum(len(o.hosts) for o in self.errors)
+
+    def roles(self) -> list[str]:
+        """Every role with a result, in name order."""
+        return sorted({role for role, _ in self._counts} | {o.role for o in self.outcomes})
 
     def roles_changed(self) -> list[str]:
-        return sorted({r.role for r in self.changes})
+        return sorted({o.role for o in self.changes})
 
     def hosts_changed(self) -> list[str]:
-        return sorted({r.host for r in self.changes})
+        return sorted({h for o in self.changes for h in o.hosts})
 
     def counts(self) -> dict[tuple[str, str], HostCounts]:
-        table: dict[tuple[str, str], HostCounts] = {}
-        for r in self.results:
-            c = table.setdefault((r.role, r.host), HostCounts())
-            setattr(c, r.status, getattr(c, r.status) + 1)
-        return table
+        return dict(self._counts)
 
     def summary(self) -> str:
-        n, m, k = len(self.changes), len(self.roles_changed()), len(self.hosts_changed())
+        n, m, k = self.change_count, len(self.roles_changed()), len(self.hosts_changed())
         line = f"{n} change{'s' * (n != 1)} in {m} role{'s' * (m != 1)} on {k} host{'s' * (k != 1)}"
         if self.errors:
-            line += f", {len(self.errors)} error{'s' * (len(self.errors) != 1)}"
+            e = self.error_count
+            line += f", {e} error{'s' * (e != 1)}"
         if self.failures:
             line = f"FAILED ({', '.join(f.role for f in self.failures)}): " + line
         return line
@@ -158,8 +230,8 @@ def _message(res: dict[str, Any], unreachable: bool = False) -> str:
     return text[:500]
 
 
-def results_from_events(role: str, events: Iterable[dict[str, Any]]) -> list[TaskResult]:
-    out: list[TaskResult] = []
+def results_from_events(role: str, events: Iterable[dict[str, Any]]) -> Iterator[TaskResult]:
+    """One result per task event, as the events stream in (a diff is rendered only for a change)."""
     for event in events:
         kind = RESULT_EVENTS.get(str(event.get("event")))
         if kind is None:
@@ -170,49 +242,43 @@ def results_from_events(role: str, events: Iterable[dict[str, Any]]) -> list[Tas
             kind = "changed"
         if kind == "failed" and data.get("ignore_errors"):
             kind = "ok"
-        out.append(
-            TaskResult(
-                role=role,
-                host=str(data.get("host", "?")),
-                task=str(data.get("task", "?")),
-                action=str(data.get("task_action", "")),
-                status=kind,
-                diff=render_diff(res.get("diff"), res.get("dest") or res.get("path")) if kind == "changed" else "",
-                message=_message(res, unreachable=kind == "unreachable") if kind in ("failed", "unreachable") else "",
-            )
+        yield TaskResult(
+            role=role,
+            host=str(data.get("host", "?")),
+            task=str(data.get("task", "?")),
+            action=str(data.get("task_action", "")),
+            status=kind,
+            diff=render_diff(res.get("diff"), res.get("dest") or res.get("path")) if kind == "changed" else "",
+            message=_message(res, unreachable=kind == "unreachable") if kind in ("failed", "unreachable") else "",
         )
-    return out
 
 
 def redact_plan(plan: Plan, redactor: Redactor) -> Plan:
-    return Plan(
+    clean = Plan(
         env=plan.env,
-        results=[
-            TaskResult(
-                role=r.role,
-                host=r.host,
-                task=r.task,
-                action=r.action,
-                status=r.status,
-                diff=redactor(r.diff),
-                message=redactor(r.message),
-            )
-            for r in plan.results
-        ],
         failures=[RunFailure(f.role, f.status, f.rc, f.artifact_dir, redactor(f.tail)) for f in plan.failures],
     )
+    clean._counts = plan.counts()
+    for o in plan.outcomes:
+        clean._keep(Outcome(o.role, o.task, o.action, o.status, redactor(o.diff), redactor(o.message), list(o.hosts)))
+    return clean
 
 
 def plan_to_json(plan: Plan) -> str:
+    """The report: the summary, per-host counts, and each shown outcome with the hosts it is on."""
     return json.dumps(
         {
             "env": plan.env,
             "summary": plan.summary(),
-            "changes": len(plan.changes),
-            "errors": len(plan.errors),
+            "changes": plan.change_count,
+            "errors": plan.error_count,
             "failed": bool(plan.failures),
             "failures": [f.__dict__ for f in plan.failures],
-            "results": [r.__dict__ for r in plan.results if r.status != "skipped"],
+            "results": [o.__dict__ for o in plan.outcomes],
+            "counts": [
+                {"role": role, "host": host, **{name: getattr(c, name) for name in HostCounts.__slots__}}
+                for (role, host), c in sorted(plan.counts().items())
+            ],
         },
         separators=(",", ":"),  # compact: json uses its C encoder only without indent
     )

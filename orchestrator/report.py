@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from orchestrator.paths import TEMPLATES_DIR
-from orchestrator.plan import Plan, TaskResult, plan_to_json
+from orchestrator.plan import Outcome, Plan, plan_to_json
 from orchestrator.publish import marker
 
 MARKDOWN_CHUNK_LIMIT = 65_000
@@ -27,14 +27,21 @@ _jinja = Environment(
 _SSH_PREFIX = re.compile(r"^(Task failed: )?(Failed to connect to the host via ssh: )?")
 
 
-def unreachable_only(plan: Plan, role: str) -> list[TaskResult]:
-    """The role's unreachable hosts, when being unreachable is all that went wrong in its run."""
-    errors = [r for r in plan.errors if r.role == role]
-    return errors if errors and all(r.status == "unreachable" for r in errors) else []
+# a PR comment names this many hosts of one outcome, then says how many more (the JSON has them all)
+MARKDOWN_HOSTS_SHOWN = 20
 
 
-def unreachable_reason(result: TaskResult) -> str:
-    return _SSH_PREFIX.sub("", result.message).strip() or "unreachable"
+def unreachable_only(plan: Plan, role: str) -> list[tuple[str, str]]:
+    """The role's unreachable hosts with ssh's reason, in host order, when being unreachable is all
+    that went wrong in its run."""
+    errors = [o for o in plan.errors if o.role == role]
+    if not errors or any(o.status != "unreachable" for o in errors):
+        return []
+    return sorted((host, unreachable_reason(o)) for o in errors for host in o.hosts)
+
+
+def unreachable_reason(outcome: Outcome) -> str:
+    return _SSH_PREFIX.sub("", outcome.message).strip() or "unreachable"
 
 
 def _failure_text(plan: Plan) -> list[str]:
@@ -43,7 +50,7 @@ def _failure_text(plan: Plan) -> list[str]:
         unreachable = unreachable_only(plan, f.role)
         if unreachable:  # one line per host, not ansible's recap
             lines.append(f"\n!! {f.role}: {len(unreachable)} host(s) unreachable")
-            lines.extend(f"   {r.host}: {unreachable_reason(r)}" for r in sorted(unreachable, key=lambda r: r.host))
+            lines.extend(f"   {host}: {reason}" for host, reason in unreachable)
             continue
         lines.append(f"\n!! {f.role}: the run {f.status} (exit {f.rc}); artifacts in {f.artifact_dir}")
         lines.extend("   " + line for line in f.tail.splitlines())
@@ -53,28 +60,35 @@ def _failure_text(plan: Plan) -> list[str]:
 def render_text(plan: Plan) -> str:
     lines = [f"Plan for {plan.env}: {plan.summary()}", *_failure_text(plan)]
     listed = {f.role for f in plan.failures if unreachable_only(plan, f.role)}  # their hosts are listed above
-    for role in sorted({r.role for r in plan.results}):
+    for role in plan.roles():
         shown = ("changed",) if role in listed else ("changed", "failed", "unreachable")
-        role_results = [r for r in plan.results if r.role == role and r.status in shown]
-        if not role_results:
+        outcomes = [o for o in plan.outcomes if o.role == role and o.status in shown]
+        if not outcomes:
             if role not in listed:  # with unreachable hosts, "no changes" is not known
                 lines.append(f"\n== {role}: no changes")
             continue
         lines.append(f"\n== {role}")
-        for r in role_results:
-            marker = "~" if r.status == "changed" else "!"
-            lines.append(f"  {marker} {r.host}: {r.task} [{r.status}]" + (f": {r.message}" if r.message else ""))
-            lines.extend("      " + d for d in r.diff.splitlines())
+        for o in outcomes:
+            marker = "~" if o.status == "changed" else "!"
+            hosts = ", ".join(sorted(o.hosts))
+            lines.append(f"  {marker} {hosts}: {o.task} [{o.status}]" + (f": {o.message}" if o.message else ""))
+            lines.extend("      " + d for d in o.diff.splitlines())
     return "\n".join(lines) + "\n"
 
 
-def _error_item(r: TaskResult) -> str:
-    return f"- :x: `{r.host}` **{r.task}**: {r.status}" + (f": {r.message}" if r.message else "") + "\n\n"
+def _hosts(o: Outcome) -> str:
+    named = ", ".join(f"`{h}`" for h in sorted(o.hosts)[:MARKDOWN_HOSTS_SHOWN])
+    more = len(o.hosts) - MARKDOWN_HOSTS_SHOWN
+    return named + (f" and {more} more host{'s' * (more != 1)}" if more > 0 else "")
 
 
-def _change_item(r: TaskResult) -> str:
-    diff = f"\n```diff\n{r.diff}\n```\n" if r.diff else ""
-    return f"- `{r.host}` **{r.task}** ({r.action})\n{diff}\n"
+def _error_item(o: Outcome) -> str:
+    return f"- :x: {_hosts(o)} **{o.task}**: {o.status}" + (f": {o.message}" if o.message else "") + "\n\n"
+
+
+def _change_item(o: Outcome) -> str:
+    diff = f"\n```diff\n{o.diff}\n```\n" if o.diff else ""
+    return f"- {_hosts(o)} **{o.task}** ({o.action})\n{diff}\n"
 
 
 def _role_section(role: str, items: Sequence[str], changes: int, errors: int, hosts: int, part: int = 0) -> str:
@@ -83,7 +97,7 @@ def _role_section(role: str, items: Sequence[str], changes: int, errors: int, ho
     )
 
 
-def _fit_diff(result: TaskResult, budget: int) -> TaskResult:
+def _fit_diff(result: Outcome, budget: int) -> Outcome:
     """Shorten one task's diff so that its section fits in a chunk on its own."""
     if len(result.diff) <= budget:
         return result
@@ -96,7 +110,7 @@ def _fit_diff(result: TaskResult, budget: int) -> TaskResult:
         kept.append(line)
         size += len(line) + 1
     diff = "\n".join(kept) + _TRUNCATION_NOTE.format(omitted=len(lines) - len(kept))
-    return TaskResult(**{**result.__dict__, "diff": diff})
+    return Outcome(**{**result.__dict__, "diff": diff})
 
 
 # the <details> line and its closing tag, around a role's items
@@ -106,8 +120,8 @@ _SECTION_OVERHEAD = 400
 def _role_sections(plan: Plan, budget: int) -> list[str]:
     """Markdown sections, one per role, split by task when a role alone exceeds the budget.
     Each item is rendered once and measured: the split is linear in the number of results."""
-    by_role: dict[str, tuple[list[TaskResult], list[TaskResult]]] = {}
-    for r in plan.results:
+    by_role: dict[str, tuple[list[Outcome], list[Outcome]]] = {}
+    for r in plan.outcomes:
         if r.status == "changed":
             by_role.setdefault(r.role, ([], []))[0].append(r)
         elif r.status in ("failed", "unreachable"):
@@ -118,11 +132,12 @@ def _role_sections(plan: Plan, budget: int) -> list[str]:
         error_items = [_error_item(r) for r in errors]
         change_items = [_change_item(_fit_diff(r, budget - 2_000)) for r in changes]
         if sum(map(len, error_items)) + sum(map(len, change_items)) + _SECTION_OVERHEAD <= budget:
-            hosts = len({r.host for r in [*changes, *errors]})
-            sections.append(_role_section(role, [*error_items, *change_items], len(changes), len(errors), hosts))
+            hosts = len({h for r in [*changes, *errors] for h in r.hosts})
+            n_changes, n_errors = sum(len(r.hosts) for r in changes), sum(len(r.hosts) for r in errors)
+            sections.append(_role_section(role, [*error_items, *change_items], n_changes, n_errors, hosts))
             continue
         part, current, size = 1, list(error_items), sum(map(len, error_items)) + _SECTION_OVERHEAD
-        current_results: list[TaskResult] = list(errors)
+        current_results: list[Outcome] = list(errors)
         for change, item in zip(changes, change_items, strict=True):
             if len(current) > len(error_items if part == 1 else []) and size + len(item) > budget:
                 sections.append(_part(role, current, current_results, part))
@@ -134,10 +149,11 @@ def _role_sections(plan: Plan, budget: int) -> list[str]:
     return sections
 
 
-def _part(role: str, items: list[str], results: list[TaskResult], part: int) -> str:
-    changes = sum(1 for r in results if r.status == "changed")
-    hosts = len({r.host for r in results})
-    return _role_section(role, items, changes, len(results) - changes, hosts, part)
+def _part(role: str, items: list[str], results: list[Outcome], part: int) -> str:
+    changes = sum(len(r.hosts) for r in results if r.status == "changed")
+    errors = sum(len(r.hosts) for r in results if r.status != "changed")
+    hosts = len({h for r in results for h in r.hosts})
+    return _role_section(role, items, changes, errors, hosts, part)
 
 
 def render_markdown(plan: Plan, limit: int = MARKDOWN_CHUNK_LIMIT) -> list[str]:
@@ -148,9 +164,9 @@ def render_markdown(plan: Plan, limit: int = MARKDOWN_CHUNK_LIMIT) -> list[str]:
         fence = "~~~~" if "```" in "".join(f.tail for f in plan.failures) else "```"
         blocks = []
         for f in plan.failures:
-            unreachable = sorted(unreachable_only(plan, f.role), key=lambda r: r.host)
+            unreachable = unreachable_only(plan, f.role)
             if unreachable:
-                hosts = "".join(f"- `{r.host}`: {unreachable_reason(r)}\n" for r in unreachable)
+                hosts = "".join(f"- `{host}`: {reason}\n" for host, reason in unreachable)
                 blocks.append(f"### :x: `{f.role}`: {len(unreachable)} host(s) unreachable\n\n{hosts}")
             else:
                 blocks.append(

@@ -151,7 +151,7 @@ def rollback(env: Environment, role: str, to: int | None, *, dry_run: bool) -> t
                 playbook=str(REPO_ROOT / "playbooks" / "_rollback_steps.yml"),
                 extra={"harden_rollback_role": role, "harden_rollback_hosts": spec.host_pattern},
             )
-            plan.results.extend(steps_plan.results)
+            plan.merge(steps_plan)
     if not dry_run:
         store.record(
             env=env.name,

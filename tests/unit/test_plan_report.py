@@ -35,9 +35,29 @@ def test_converged_plan_has_no_changes() -> None:
 
 def test_failures_are_reported_with_their_message() -> None:
     plan = load_plan("baseline_package_failure")
-    assert {e.host for e in plan.errors} == {"data-2", "data-3", "ops-1"}
+    assert {h for e in plan.errors for h in e.hosts} == {"data-2", "data-3", "ops-1"}
     assert all("python3-cryptography" in e.message for e in plan.errors)
     assert "3 errors" in plan.summary()
+
+
+def test_a_change_made_the_same_way_on_many_hosts_is_shown_once_with_every_host() -> None:
+    same = [
+        TaskResult("app", f"host-{h:04d}", "Write app.conf", "template", "changed", diff="+x = 2") for h in range(50)
+    ]
+    other = TaskResult("app", "host-0007", "Write app.conf", "template", "changed", diff="+x = 3")
+    ok = [TaskResult("app", f"host-{h:04d}", "Install", "apt", "ok") for h in range(50)]
+    plan = Plan(env="prod", results=[*ok, *same, other])
+    assert [(len(o.hosts), o.diff) for o in plan.outcomes] == [(50, "+x = 2"), (1, "+x = 3")]  # the ok ones: counted
+    assert plan.summary() == "51 changes in 1 role on 50 hosts"
+    assert plan.counts()[("app", "host-0007")].changed == 2 and plan.counts()[("app", "host-0007")].ok == 1
+    text = render_text(plan)
+    assert text.count("+x = 2") == 1 and "  ~ host-0000, host-0001, host-0002, " in text and "host-0049: Write" in text
+    (chunk,) = render_markdown(plan)
+    assert chunk.count("+x = 2") == 1
+    assert "`host-0019` and 30 more hosts **Write app.conf**" in chunk and "`host-0020`" not in chunk.split("+x = 3")[0]
+    report = json.loads(render(plan, "json")[0])
+    assert report["changes"] == 51 and len(report["results"]) == 2 and len(report["results"][0]["hosts"]) == 50
+    assert len(report["counts"]) == 50 and sum(row["ok"] for row in report["counts"]) == 50
 
 
 def test_template_diff_names_destination_not_temp_file() -> None:
@@ -63,10 +83,10 @@ def _balanced(chunk: str) -> bool:
 
 def test_markdown_splits_into_self_contained_chunks() -> None:
     plan = load_plan("baseline_fresh_hosts")
-    chunks = render_markdown(plan, limit=4_000)
+    chunks = render_markdown(plan, limit=1_200)
     assert len(chunks) > 1
     for i, chunk in enumerate(chunks, start=1):
-        assert len(chunk) < 4_000
+        assert len(chunk) < 1_200
         assert _balanced(chunk)
         assert f"(part {i} of {len(chunks)})" in chunk
         assert "24 changes in 1 role on 4 hosts" in chunk
@@ -91,7 +111,7 @@ def test_huge_diff_is_truncated_to_fit_a_comment() -> None:
 
 def test_many_roles_split_between_roles() -> None:
     results = [
-        TaskResult(f"role{r}", f"host{h}", "Write file", "copy", "changed", diff="+" + "y" * 2_000)
+        TaskResult(f"role{r}", f"host{h}", "Write file", "copy", "changed", diff=f"+{h}" + "y" * 2_000)
         for r in range(4)
         for h in range(10)
     ]

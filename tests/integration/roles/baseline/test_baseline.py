@@ -44,7 +44,7 @@ def test_baseline_lifecycle(lab: LabConfig) -> None:
     assert fresh.returncode == 2, fresh.stdout + fresh.stderr  # would change, and nothing failed
     report = json.loads(fresh.stdout)
     assert report["errors"] == 0
-    assert {r["host"] for r in report["results"] if r["status"] == "changed"} == {h.name for h in lab.hosts}
+    assert {h for r in report["results"] if r["status"] == "changed" for h in r["hosts"]} == {h.name for h in lab.hosts}
 
     # a cloud image's drop-in, which sshd reads before 50-harden.conf: harden's values must still win
     cloud = "printf 'PasswordAuthentication yes\\nMaxAuthTries 6\\n' > /etc/ssh/sshd_config.d/50-cloud-init.conf"
