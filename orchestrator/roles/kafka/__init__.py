@@ -5,7 +5,7 @@ from typing import Any
 
 from orchestrator.inventory import Inventory
 from orchestrator.roles.kafka.model import KAFKA, KafkaVars
-from orchestrator.roles.spec import RoleSpec, TopologyIssue, odd_at_least_three
+from orchestrator.roles.spec import CLIENTS, PEERS, Port, RoleSpec, TopologyIssue, odd_at_least_three
 
 
 def _topology(inv: Inventory, values: Mapping[str, Any]) -> list[TopologyIssue]:
@@ -34,6 +34,11 @@ SPEC = RoleSpec(
     topology=_topology,
     cluster=True,
     units=("kafka.service",),
+    ports=(
+        Port("kafka_client_port", (PEERS, CLIENTS), groups=("kafka",)),
+        Port("kafka_internal_port", (PEERS,), groups=("kafka",)),
+        Port("kafka_controller_port", (PEERS,), groups=("kafka_controllers",)),
+    ),
     managed_paths=("/etc/kafka/*.properties", "/etc/systemd/system/kafka.service*"),
     components=(KAFKA,),
     play_name="Kafka (KRaft)",

@@ -1,7 +1,7 @@
 """Role `lab_acme`: the lab's stand-ins for Let's Encrypt and public DNS (Pebble and BIND 9)."""
 
 from orchestrator.roles.lab_acme.model import LabAcmeVars
-from orchestrator.roles.spec import RoleSpec
+from orchestrator.roles.spec import Port, RoleSpec
 
 SPEC = RoleSpec(
     name="lab_acme",
@@ -13,6 +13,14 @@ SPEC = RoleSpec(
     before=("edge",),
     lab_only=True,
     units=("pebble.service", "named.service"),
+    # the edge orders certificates from Pebble and updates the zone on BIND; Pebble connects to the
+    # edge's challenge ports (open to anyone there)
+    ports=(
+        Port("lab_acme_port", ("edge",)),
+        Port("dns", ("edge",), number=53),
+        Port("dns", ("edge",), proto="udp", number=53),
+    ),
+    connects_to=("lab_acme_http_challenge_port", "lab_acme_tls_challenge_port"),
     managed_paths=("/etc/pebble/harden.json", "/etc/bind/named.conf.local", "/etc/systemd/system/pebble.service*"),
     play_name="Lab ACME CA and DNS (Pebble, BIND 9)",
 )

@@ -5,7 +5,7 @@ from typing import Any
 
 from orchestrator.inventory import Inventory
 from orchestrator.roles.postgres_ha.model import PATRONI, PostgresHaVars
-from orchestrator.roles.spec import RoleSpec, TopologyIssue, odd_at_least_three
+from orchestrator.roles.spec import CLIENTS, PEERS, Port, RoleSpec, TopologyIssue, odd_at_least_three
 
 
 def _topology(inv: Inventory, values: Mapping[str, Any]) -> list[TopologyIssue]:
@@ -27,6 +27,24 @@ SPEC = RoleSpec(
     data_format=1,
     cluster=True,
     units=("patroni.service", "etcd.service", "haproxy.service"),
+    ports=(
+        Port("postgres_ha_port", (PEERS, CLIENTS), groups=("postgres",)),
+        Port("postgres_ha_restapi_port", (PEERS,), groups=("postgres",)),
+        Port("postgres_ha_etcd_client_port", (PEERS,), groups=("etcd",)),
+        Port("postgres_ha_etcd_peer_port", (PEERS,), groups=("etcd",)),
+        Port(
+            "postgres_ha_haproxy_primary_port",
+            (PEERS, CLIENTS),
+            groups=("postgres",),
+            enabled_by="postgres_ha_haproxy_enabled",
+        ),
+        Port(
+            "postgres_ha_haproxy_replica_port",
+            (PEERS, CLIENTS),
+            groups=("postgres",),
+            enabled_by="postgres_ha_haproxy_enabled",
+        ),
+    ),
     managed_paths=(
         "/etc/patroni/config.yml",
         "/etc/systemd/system/patroni.service",
