@@ -24,6 +24,7 @@ author: harden maintainers
 """
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.kafka_tools import (
@@ -40,12 +41,18 @@ from ansible.module_utils.kafka_tools import (
 
 
 def observe(p):
-    """(status dict, reason or None), from three tool runs (kafka_tools.HEALTH_READS)."""
+    """(status dict, reason or None), from three tool runs (kafka_tools.HEALTH_READS), side by side:
+    each is a JVM that takes seconds to start, and a rolling restart polls them after every node."""
     base = admin_args(p["bootstrap"], p["command_config"])
     status = {"under_replicated": None, "offline": None, "leader": None, "voter_lag": {}}
     outputs = {}
-    for name, tool, args in HEALTH_READS:
-        rc, out, err = run_tool(p["home"], tool, [*base, *args], timeout=60)
+    with ThreadPoolExecutor(max_workers=len(HEALTH_READS)) as pool:
+        runs = {
+            name: pool.submit(run_tool, p["home"], tool, [*base, *args], timeout=60)
+            for name, tool, args in HEALTH_READS
+        }
+        done = {name: run.result() for name, run in runs.items()}
+    for name, (rc, out, err) in done.items():
         if rc != 0:
             return status, f"{name} could not be read: {(err.strip().splitlines() or [rc])[-1]}"
         outputs[name] = out

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+from pathlib import Path
 from typing import Any
 
-from orchestrator.roles.kafka.ops import _sections, assess, node_ids, tools
+from orchestrator.roles.kafka.ops import _script, _sections, assess, node_ids, tools
 
 HOSTS = ["data-1", "data-2", "data-3"]
 
@@ -81,3 +84,33 @@ def test_the_status_script_sections_are_read_back_to_the_parsers() -> None:
     assert set(parts) == {"status", "replication", "topics"}
     assert tools().parse_quorum_status(parts["status"])["leader"] == 2
     assert tools().parse_quorum_replication(parts["replication"])[0]["status"] == "Leader"
+
+
+def test_the_status_script_runs_the_reads_side_by_side_and_prints_them_in_order(tmp_path: Path) -> None:
+    """The three JVM reads run together (each waits until all three have started); each output
+    still lands in its own section, in order."""
+    seen = tmp_path / "started"
+    seen.mkdir()
+    fake = tmp_path / "java"
+    fake.write_text(
+        "#!/bin/sh\n"
+        f'touch "{seen}/$$"\n'
+        f'i=0; while [ "$(ls {seen} | wc -l)" -lt 3 ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done\n'
+        "for last; do :; done\n"
+        f'echo "read $last with $(ls {seen} | wc -l) running"\n'
+    )
+    fake.chmod(0o755)
+    done = subprocess.run(
+        ["sh", "-s"],
+        input=_script("10.77.0.11:9093"),
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PATH": f"{tmp_path}:{os.environ['PATH']}"},
+        check=True,
+    )
+    parts = _sections(done.stdout)
+    assert {name: text.strip() for name, text in parts.items()} == {
+        "status": "read --status with 3 running",
+        "replication": "read --replication with 3 running",
+        "topics": "read --describe with 3 running",
+    }
