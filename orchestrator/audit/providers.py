@@ -250,6 +250,34 @@ HOST_KEYS = Check(
     "set host_key_checking = True in ansible.cfg (harden also sets ANSIBLE_HOST_KEY_CHECKING=True)",
 )
 
+FIREWALL = Check(
+    "HR-HOST-03",
+    "A host firewall drops what no role declares, and opens each declared port (table inet harden)",
+    "hardening",
+    2,
+    "harden apply --env {env} --role baseline (baseline_firewall_enabled; its ports come from the role specs)",
+)
+
+
+def judge_firewall(rulesets: dict[str, str | None], wanted: dict[str, list[int]]) -> Finding:
+    """``rulesets``: host -> ``nft list table inet harden`` (None: no such table); ``wanted``: host ->
+    the ports its derived rules open."""
+    if not rulesets:
+        return finding(FIREWALL, False, ("nft", "no host answered"))
+    evidence, ok = [], True
+    for host, ruleset in sorted(rulesets.items()):
+        if ruleset is None:
+            ok = False
+            evidence.append((f"{host}: nft", "no table inet harden: nothing is filtered"))
+            continue
+        missing = [p for p in wanted.get(host, []) if f"dport {p} " not in ruleset]
+        dropping = "policy drop" in ruleset
+        ok = ok and dropping and not missing
+        what = "policy drop" if dropping else "policy is not drop"
+        what += f", {len(wanted.get(host, []))} declared ports" + (f"; not open: {missing}" if missing else "")
+        evidence.append((f"{host}: nft list table inet harden", what))
+    return finding(FIREWALL, ok, *evidence)
+
 
 # sshd -T prints a few values in their older spelling
 SSHD_T_SPELLING = {"prohibit-password": "without-password"}
@@ -293,7 +321,22 @@ def _hosts(env: Environment) -> list[Finding]:
         checked,
         ("ansible-runner environment", f"ANSIBLE_HOST_KEY_CHECKING={runner_env.get('ANSIBLE_HOST_KEY_CHECKING')}"),
     )
-    return [judge_sshd(effective, wanted), keys]
+    return [judge_sshd(effective, wanted), keys, _firewall(env)]
+
+
+def _firewall(env: Environment) -> Finding:
+    from orchestrator.roles.baseline.firewall import firewall_rules
+
+    wanted = {
+        h: [r["port"] for r in rules if r["any"] or r["v4"] or r["v6"] or r["names"]]
+        for h, rules in firewall_rules(env).items()
+    }
+    rulesets: dict[str, str | None] = {}
+    for host in env.inventory.hosts:
+        done = run_on(env, host, "nft list table inet harden 2>/dev/null || echo harden:no-table\n")
+        if done.returncode == 0:
+            rulesets[host] = None if "harden:no-table" in done.stdout else done.stdout
+    return judge_firewall(rulesets, wanted)
 
 
 # -- all of them ----------------------------------------------------------------------------------

@@ -87,3 +87,21 @@ def test_a_provider_that_fails_or_skips_a_check_fails_it() -> None:
     partial = run_provider(p.Provider("t", (a, b), lambda env: [p.finding(a, True)]), None)  # type: ignore[arg-type]
     assert [(f.check.id, f.passed) for f in partial] == [("HR-T-01", True), ("HR-T-02", False)]
     assert partial[1].evidence[0].value == "not judged"
+
+
+RULESET = """table inet harden {
+	chain input {
+		type filter hook input priority filter; policy drop;
+		ip saddr { 10.77.0.21 } tcp dport 22 accept
+		ip saddr { 10.77.0.12, 10.77.0.13 } tcp dport 2379 accept
+	}
+}"""
+
+
+def test_the_firewall_check_wants_policy_drop_and_every_declared_port() -> None:
+    assert p.judge_firewall({"data-1": RULESET}, {"data-1": [22, 2379]}).passed
+    missing = p.judge_firewall({"data-1": RULESET}, {"data-1": [22, 2379, 8200]})
+    assert not missing.passed and "not open: [8200]" in str(missing.evidence)
+    assert not p.judge_firewall({"data-1": RULESET.replace("policy drop", "policy accept")}, {"data-1": [22]}).passed
+    assert not p.judge_firewall({"data-1": None}, {"data-1": [22]}).passed
+    assert not p.judge_firewall({}, {}).passed

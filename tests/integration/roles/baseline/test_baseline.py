@@ -67,6 +67,40 @@ def test_baseline_lifecycle(lab: LabConfig) -> None:
         assert "SystemMaxUse=500M" in journald
 
 
+PROBE = (
+    'python3 -c "import socket,sys\n'
+    "s = socket.socket(); s.settimeout(2)\n"
+    "try:\n    s.connect((sys.argv[1], int(sys.argv[2]))); print('open')\n"
+    "except OSError as e:\n    print('blocked', type(e).__name__)\" {} {}"
+)
+
+
+def _listen(lab: LabConfig, host: str, port: int) -> None:
+    """A listener no role declares, for 60 s (systemd-run: it outlives the SSH session)."""
+    lab_ssh(
+        lab,
+        host,
+        f"systemd-run --unit harden-probe-{port} --collect -p RuntimeMaxSec=60 "
+        f'python3 -c \'import socket; s = socket.create_server(("0.0.0.0", {port})); s.listen(); '
+        f"[c.close() for c, _ in iter(s.accept, None)]'",
+    )
+
+
+def test_the_firewall_opens_only_declared_ports_and_only_to_the_hosts_that_need_them(lab: LabConfig) -> None:
+    """A port no role declares is refused from a peer; a declared cluster port (etcd's) is reached by
+    a peer and refused from a host outside the cluster; loopback is never filtered."""
+    data2 = lab.host("data-2").address
+    _listen(lab, "data-2", 9999)
+    assert lab_ssh(lab, "data-2", PROBE.format("127.0.0.1", 9999)).startswith("open")  # it listens
+    assert lab_ssh(lab, "data-1", PROBE.format(data2, 9999)).startswith("blocked")
+    _listen(lab, "data-2", 2379)  # postgres_ha's etcd client port, before postgres_ha runs
+    assert lab_ssh(lab, "data-1", PROBE.format(data2, 2379)).startswith("open")  # a peer
+    assert lab_ssh(lab, "ops-1", PROBE.format(data2, 2379)).startswith("blocked")  # not an etcd member
+    ruleset = lab_ssh(lab, "data-2", "nft list table inet harden")
+    assert "policy drop" in ruleset and "dport 2379" in ruleset, ruleset
+    lab_ssh(lab, "data-2", "systemctl stop harden-probe-9999 harden-probe-2379", check=False)
+
+
 WAIVERS = yaml.safe_load((Path(__file__).with_name("waivers.yml")).read_text())
 
 
