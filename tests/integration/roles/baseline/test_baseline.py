@@ -130,7 +130,7 @@ LYNIS_ANSWERED = (
     "KRNL-5820", "USB-1000", "STRG-1846", "NETW-3200",  # core dumps; USB, firewire and uncommon protocols
     "FILE-7524", "ACCT-9626", "HRDN-7222",  # permissions, sysstat, compilers root-only
 )  # fmt: skip
-LYNIS_INDEX_FLOOR = 77  # measured on edge-1 after harden (issue 21 measured 59 fresh, 61 after the earlier baseline)
+LYNIS_INDEX_FLOOR = 78  # measured on a lab host after baseline, firewall included (issue 21: 59 fresh)
 
 
 def test_lynis_hardening_index_and_no_unwaived_suggestion(lab: LabConfig) -> None:
@@ -148,7 +148,8 @@ def test_lynis_hardening_index_and_no_unwaived_suggestion(lab: LabConfig) -> Non
     assert suggestions and index, report[-2000:]  # the report was read
     assert sorted(suggestions & set(LYNIS_ANSWERED)) == []
     assert sorted(suggestions - set(waived)) == [], "a suggestion that is neither answered nor waived"
-    assert sorted(set(waived) - suggestions) == [], "a waiver that matches no suggestion"
+    optional = {w["id"] for w in WAIVERS["lynis"] if w.get("optional")}
+    assert sorted(set(waived) - optional - suggestions) == [], "a waiver that matches no suggestion"
     assert index[0] >= LYNIS_INDEX_FLOOR, (index, sorted(suggestions))
 
 
