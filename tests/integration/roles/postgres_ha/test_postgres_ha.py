@@ -319,7 +319,9 @@ def test_no_postgres_secret_left_on_the_controller(pg_env: Environment) -> None:
 
 
 def test_new_standby_joins_by_inventory(lab: LabConfig, pg_env: Environment, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    """Add a host to `postgres` and apply: it clones from the leader and streams (ops-1 stands in)."""
+    """Add a host to `postgres` and apply baseline with the role: the members' firewalls open their
+    etcd, Patroni and PostgreSQL ports to it, and it clones from the leader and streams (ops-1
+    stands in)."""
     import yaml
 
     from bench.lab_env import copy_lab_with
@@ -330,7 +332,7 @@ def test_new_standby_joins_by_inventory(lab: LabConfig, pg_env: Environment, tmp
     inventory["all"]["children"]["postgres"] = {"children": {"data": None}, "hosts": {"ops-1": None}}
     hosts_file.write_text(yaml.safe_dump(inventory, sort_keys=False))
     try:
-        applied = harden("apply", "--env", str(env_dir), "--role", "postgres_ha")
+        applied = harden("apply", "--env", str(env_dir), "--role", "baseline", "--role", "postgres_ha")
         assert applied.returncode == 0, applied.stdout + applied.stderr
         members = {m.name: m for m in status(pg_env)}
         assert "ops-1" in members and members["ops-1"].role in ("replica", "sync_standby")
@@ -349,6 +351,8 @@ def test_new_standby_joins_by_inventory(lab: LabConfig, pg_env: Environment, tmp
             time.sleep(0.5)
     finally:
         lab_ssh(lab, "ops-1", "systemctl disable --now patroni", check=False)
+        # the lab's own rules again (the members' ports closed to ops-1 once more)
+        harden("apply", "--env", "lab", "--role", "baseline", check=True)
     pf.settle(pg_env)
     assert "ops-1" not in {m.name for m in pf.settle(pg_env)}
 
