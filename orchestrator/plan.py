@@ -265,20 +265,24 @@ def redact_plan(plan: Plan, redactor: Redactor) -> Plan:
 
 
 def plan_to_json(plan: Plan) -> str:
-    """The report: the summary, per-host counts, and each shown outcome with the hosts it is on."""
-    return json.dumps(
-        {
-            "env": plan.env,
-            "summary": plan.summary(),
-            "changes": plan.change_count,
-            "errors": plan.error_count,
-            "failed": bool(plan.failures),
-            "failures": [f.__dict__ for f in plan.failures],
-            "results": [o.__dict__ for o in plan.outcomes],
-            "counts": [
-                {"role": role, "host": host, **{name: getattr(c, name) for name in HostCounts.__slots__}}
-                for (role, host), c in sorted(plan.counts().items())
-            ],
-        },
-        separators=(",", ":"),  # compact: json uses its C encoder only without indent
+    """The report: the summary, per-host counts, and each shown outcome with the hosts it is on.
+    Encoded piece by piece: one json.dumps of the whole would hold a token list as large as every
+    host name and count together, several times the text it returns (bench/plan_scale.md)."""
+
+    def each(items: Iterable[Any]) -> str:
+        return ",".join(json.dumps(item, separators=(",", ":")) for item in items)
+
+    head = {
+        "env": plan.env,
+        "summary": plan.summary(),
+        "changes": plan.change_count,
+        "errors": plan.error_count,
+        "failed": bool(plan.failures),
+        "failures": [f.__dict__ for f in plan.failures],
+    }
+    counts = (
+        {"role": role, "host": host, **{name: getattr(c, name) for name in HostCounts.__slots__}}
+        for (role, host), c in sorted(plan.counts().items())
     )
+    opening = json.dumps(head, separators=(",", ":"))[:-1]
+    return f'{opening},"results":[{each(o.__dict__ for o in plan.outcomes)}],"counts":[{each(counts)}]}}'
