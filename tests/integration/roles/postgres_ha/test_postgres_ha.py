@@ -380,7 +380,8 @@ def test_optional_haproxy_routes_to_the_leader_and_rollback_undoes_it(  # type: 
     before = _dcs_max_lag(lab)
     assert before != 4194304
     changed = "postgres_ha_haproxy_enabled: true\npostgres_ha_maximum_lag_on_failover: 4194304"
-    apply_lab_with(tmp_path, "postgres", changed, "--role", "postgres_ha")
+    # with baseline: its firewall opens HAProxy's ports once the proxy is on
+    apply_lab_with(tmp_path, "postgres", changed, "--role", "baseline", "--role", "postgres_ha")
     assert _dcs_max_lag(lab) == 4194304
     body = (
         "out = []\n"
@@ -424,4 +425,5 @@ def test_optional_haproxy_routes_to_the_leader_and_rollback_undoes_it(  # type: 
     assert _dcs_max_lag(lab) == before
     plan = harden("plan", "--env", "lab", "--role", "postgres_ha", "--format", "json")
     assert plan.returncode == 0 and json.loads(plan.stdout)["changes"] == 0, plan.stdout
+    harden("apply", "--env", "lab", "--role", "baseline", check=True)  # HAProxy's ports closed again
     pf.settle(pg_env)
