@@ -112,6 +112,11 @@ def _run(
         for name, value in variables.items():
             if name not in resolved:
                 channel.put(name, value, host)
+    # what the orchestrator derives from the environment as it is now (baseline's firewall rules
+    # follow the roles the environment runs, not the revision)
+    for host, variables in (spec.derived_vars(env) if spec.derived_vars else {}).items():
+        for name, value in variables.items():
+            channel.put(name, value, host, secrets=[])  # addresses and ports: nothing secret
     run_dir = new_run_dir(env.name, "rollback-plan" if check else "rollback")
     with channel:
         result = run_playbook(

@@ -136,15 +136,14 @@ def test_pki_rollback(env: Environment, lab: LabConfig, tmp_path: Path) -> None:
 
 def test_revisions_can_live_in_vault_for_teams(env: Environment, tmp_path: Path) -> None:
     """revisions_backend: vault keeps a role's history in Vault (and no secret in it); last in this
-    module, as it records a pki revision the local history of the lab does not see (pki: one host,
-    the quickest role to apply)."""
+    module, as it records a baseline revision the local history of the lab does not see."""
     shared = copy_lab_with(tmp_path, "all", "")
     settings = shared / "harden.yml"
     settings.write_text(settings.read_text() + "revisions_backend: vault\n")
-    harden("apply", "--env", str(shared), "--role", "pki", check=True)
+    harden("apply", "--env", str(shared), "--role", "baseline", check=True)
     with admin_client(env) as admin:
         stored = admin.secrets.kv.v2.read_secret_version(
-            path="harden/revisions/lab/pki", mount_point="secret", raise_on_deleted_version=True
+            path="harden/revisions/lab/baseline", mount_point="secret", raise_on_deleted_version=True
         )["data"]["data"]
     revisions = json.loads(stored["revisions"])
     assert revisions[-1]["action"] == "apply" and revisions[-1]["result"] == "success"
@@ -153,5 +152,5 @@ def test_revisions_can_live_in_vault_for_teams(env: Environment, tmp_path: Path)
             path=role_secrets_path("redis_sentinel"), mount_point="secret", raise_on_deleted_version=True
         )["data"]["data"]
     assert not [k for k, v in redis.items() if str(v) in stored["revisions"]]  # no secret in revisions
-    history = harden("history", "--env", str(shared), "--role", "pki", check=True).stdout
+    history = harden("history", "--env", str(shared), "--role", "baseline", check=True).stdout
     assert f" {revisions[-1]['number']} " in history
