@@ -23,7 +23,9 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.kafka_tools import (
     ACLS,
     ADMIN_OPTIONS,
+    acl_add_batches,
     acl_args,
+    acl_batch_args,
     admin_args,
     desired_acls,
     parse_acls,
@@ -52,10 +54,14 @@ def main():
               "diff": {"before": "", "after": "\n".join(lines) + "\n"}}  # fmt: skip
     if module.check_mode or not lines:
         module.exit_json(**result)
-    for acl, action in [(a, "--add") for a in add] + [(a, "--remove") for a in remove]:
-        rc, _out, err = run_tool(p["home"], ACLS, [*base, *acl_args(acl, action)])
+    for batch in acl_add_batches(add):
+        rc, _out, err = run_tool(p["home"], ACLS, [*base, *acl_batch_args(batch)])
         if rc != 0:
-            module.fail_json(msg=f"{action} {acl} failed", stderr=err[-3000:])
+            module.fail_json(msg=f"--add {batch} failed", stderr=err[-3000:])
+    for acl in remove:
+        rc, _out, err = run_tool(p["home"], ACLS, [*base, *acl_args(acl, "--remove")])
+        if rc != 0:
+            module.fail_json(msg=f"--remove {acl} failed", stderr=err[-3000:])
     module.exit_json(**result)
 
 

@@ -282,6 +282,44 @@ def acl_args(acl, action):
     return args
 
 
+def acl_add_batches(acls):
+    """The ACL tuples to add, as few AclCommand runs as add exactly them: one per principal,
+    resource type, pattern, host and permission, and per set of operations, naming every resource
+    that wants that same set (the command adds each resource with each operation). Each run is a
+    JVM that takes seconds to start; a new cluster's users need two runs each instead of one per
+    ACL."""
+    wanted = {}
+    for resource_type, name, pattern, principal, host, operation, permission in acls:
+        key = (resource_type, pattern, principal, host, permission)
+        wanted.setdefault(key, {}).setdefault(name, set()).add(operation)
+    batches = []
+    for key, names in sorted(wanted.items()):
+        by_ops = {}
+        for name, ops in names.items():
+            by_ops.setdefault(tuple(sorted(ops)), []).append(name)
+        for ops, same in sorted(by_ops.items()):
+            batches.append((key, sorted(same), list(ops)))
+    return batches
+
+
+def acl_batch_args(batch):
+    """AclCommand arguments that add one batch of acl_add_batches()."""
+    (resource_type, pattern, principal, host, permission), names, operations = batch
+    flag = {"TOPIC": "--topic", "GROUP": "--group", "CLUSTER": "--cluster", "TRANSACTIONAL_ID": "--transactional-id"}
+    allow = "--allow-principal" if permission == "ALLOW" else "--deny-principal"
+    host_flag = "--allow-host" if permission == "ALLOW" else "--deny-host"
+    args = ["--add", allow, principal, host_flag, host]
+    for operation in operations:
+        args += ["--operation", operation.title().replace("_", "")]
+    if resource_type == "CLUSTER":
+        args.append("--cluster")
+    else:
+        for name in names:
+            args += [flag[resource_type], name]
+    args += ["--resource-pattern-type", pattern.lower()]
+    return args
+
+
 # --- topics as code ----------------------------------------------------------------------------
 
 

@@ -82,6 +82,27 @@ def test_acls_listed_and_desired_compare_as_tuples() -> None:
     ]  # fmt: skip
 
 
+def test_acl_batches_add_exactly_the_wanted_acls_in_few_runs() -> None:
+    users = [
+        {"name": "orders", "topic_prefixes": ["orders.", "returns."]},
+        {"name": "audit", "topic_prefixes": ["orders.", "payments."], "operations": ["read"]},
+        {"name": "payments", "topic_prefixes": ["payments."], "operations": ["write"]},
+    ]
+    wanted = KT.desired_acls(users)
+    batches = KT.acl_add_batches(sorted(wanted))
+    assert wanted and len(batches) == 5  # per user: its topics (one set of operations), and its group
+    added = set()
+    for batch in batches:
+        args = KT.acl_batch_args(batch)
+        principal = args[args.index("--allow-principal") + 1]
+        ops = [args[i + 1].upper() for i, a in enumerate(args) if a == "--operation"]
+        kind = "TOPIC" if "--topic" in args else "GROUP"
+        names = [args[i + 1] for i, a in enumerate(args) if a in ("--topic", "--group")]
+        assert args[0] == "--add" and args[-2:] == ["--resource-pattern-type", "prefixed"]
+        added |= {(kind, n, "PREFIXED", principal, "*", op, "ALLOW") for n in names for op in ops}
+    assert added == wanted  # the command adds the cross product of a run's names and operations
+
+
 def test_raising_the_replication_factor_keeps_current_replicas_first() -> None:
     changes = KT.raised_assignment({0: [1], 1: [2], 2: [3]}, 3, [1, 2, 3])
     assert {p: r[0] for p, r in changes.items()} == {0: 1, 1: 2, 2: 3}  # the leader's data stays put
