@@ -43,12 +43,14 @@ lint: setup $(BIN)/actionlint
 unit: setup
 	$(BIN)/pytest -q tests/unit
 
+# The lab tests in two shards at once, each with its own lab (tests/run_suite.py says why).
 integration: setup
-	$(BIN)/pytest -q tests/integration
+	$(BIN)/python -m tests.run_suite --durations=15
 
-# The whole suite: lint, unit tests, then the real lab (brought up by a session fixture).
+# The whole suite: lint, unit tests, then the real labs (each brought up by its shard's fixture).
 test: lint
-	$(BIN)/pytest -q --durations=15 tests/unit tests/integration
+	$(BIN)/pytest -q --durations=15 tests/unit
+	$(BIN)/python -m tests.run_suite --durations=15
 
 # Components Debian does not ship, gathered once from the registries (bao, traefik, the Patroni
 # wheelhouse, Kafka and its jars).

@@ -31,7 +31,7 @@ from bench.provenance import machine
 from bench.tables import header, median_row
 from orchestrator.lab.config import LabConfig, load_lab_config
 from orchestrator.roles.edge.model import TRAEFIK
-from tests.faults.edge_faults import APP, BACKEND, EDGE_ADDRESS, ROUTES, first_certificates
+from tests.faults.edge_faults import APP, APP_ADDRESS, BACKEND, EDGE_ADDRESS, ROUTES, first_certificates
 from tests.faults.lab_ssh import ssh
 
 OUT = Path(__file__).with_name("edge.md")
@@ -43,7 +43,9 @@ TABLES = (
 ROUTE, NAME, PORT = "app-tls", "tls.harden.test", 8082
 LOAD_BACKEND, LOAD_UNIT = "/srv/edge-bench-backend.py", "edge-bench-backend"
 # keep-alive HTTP/1.1, one fixed answer to every request: the cheapest backend a proxy can have
-LOAD_BACKEND_SCRIPT = """
+LOAD_BACKEND_SCRIPT = (
+    f"ADDRESS = {APP_ADDRESS!r}\n"
+    + """
 import asyncio
 ANSWER = b"HTTP/1.1 200 OK\\r\\nContent-Type: text/plain\\r\\nContent-Length: 3\\r\\n\\r\\nok\\n"
 class Answer(asyncio.Protocol):
@@ -55,10 +57,11 @@ class Answer(asyncio.Protocol):
             self.pending = self.pending.split(b"\\r\\n\\r\\n", 1)[1]
             self.transport.write(ANSWER)
 async def main():
-    server = await asyncio.get_running_loop().create_server(Answer, "10.77.0.21", 8082, backlog=1024)
+    server = await asyncio.get_running_loop().create_server(Answer, ADDRESS, 8082, backlog=1024)
     await server.serve_forever()
 asyncio.run(main())
 """
+)
 UNIT = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
@@ -102,7 +105,7 @@ def load(lab: LabConfig, workdir: Path, runs: int, seconds: int, connections: in
     )
     ssh(lab, APP, f"grep -q ' {NAME}$' /etc/hosts || echo '{EDGE_ADDRESS} {NAME}' >> /etc/hosts")
     targets = {
-        "the backend, direct": f"http://10.77.0.21:{PORT}/",
+        "the backend, direct": f"http://{APP_ADDRESS}:{PORT}/",
         "Traefik alone: the :80 redirect": f"http://{NAME}/",
         "the backend through Traefik (TLS)": f"https://{NAME}/",
     }

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from orchestrator.errors import HardenError
 from orchestrator.lab.elasticsearch_dist import ELASTICSEARCH_VERSION, elasticsearch_tarball
+from orchestrator.lab.lock import exclusive
 from orchestrator.lab.maven import pom
 from orchestrator.lab.opensearch_dist import OPENSEARCH_VERSION, opensearch_tarball
 from orchestrator.lab.tarball import write_tarball
@@ -181,7 +182,13 @@ def _nofile_floor(target: Path) -> Path:
 
 
 def gather(directory: Path = ARTIFACTS_DIR, *, kafka: bool = True) -> dict[str, dict[str, str]]:
-    """Fetch what is missing, and write a manifest of versions and checksums."""
+    """Fetch what is missing, and write a manifest of versions and checksums (one process at a
+    time: a second one waits, then finds every artifact present)."""
+    with exclusive(directory / ".lock"):
+        return _gather(directory, kafka=kafka)
+
+
+def _gather(directory: Path, *, kafka: bool) -> dict[str, dict[str, str]]:
     found = [
         Artifact(
             "openbao",

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from orchestrator.lab.config import CACHE_ROOT, STATE_ROOT, SUITE, LabConfig
+from orchestrator.lab.lock import exclusive
 from orchestrator.lab.mirror import archive_source, machine_sources
 from orchestrator.lab.sh import run
 
@@ -107,7 +108,13 @@ def build_image(config: LabConfig, log: Path) -> float:
 
 
 def ensure_image(config: LabConfig, log: Path) -> tuple[Path, str]:
-    """The extracted base tree for this package list, building or extracting it when needed."""
+    """The extracted base tree for this package list, building or extracting it when needed
+    (one lab at a time: a second lab coming up waits, then finds the image ready)."""
+    with exclusive(CACHE_ROOT / "image.lock"):
+        return _ensure_image(config, log)
+
+
+def _ensure_image(config: LabConfig, log: Path) -> tuple[Path, str]:
     target = image_dir(config)
     marker = target.with_name(target.name + ".complete")
     if marker.exists() and target.is_dir():

@@ -6,24 +6,27 @@ from __future__ import annotations
 import json
 import shlex
 
-from orchestrator.lab.config import LabConfig
+from bench.lab_env import LAB
+from orchestrator.lab.config import LabConfig, load_lab_config
 from tests.faults.lab_ssh import ssh
 
 EDGE = "edge-1"
 APP = "ops-1"  # the backends and the clients: the app side of the lab
-EDGE_ADDRESS = "10.77.0.31"
+_HOSTS = load_lab_config(LAB)
+EDGE_ADDRESS = _HOSTS.host(EDGE).address
+APP_ADDRESS = _HOSTS.host(APP).address
 # the lab's routers (inventories/lab/group_vars/edge.yml): name -> (challenge, backend port)
 ROUTES = {"app.harden.test": ("http", 8081), "tls.harden.test": ("tls", 8082), "dns.harden.test": ("dns", 8081)}
 ACME_STORE = "/var/lib/traefik/acme.json"
 # trivial backends on the app host's private address, each with a /health file
-BACKEND = """
+BACKEND = f"""
 set -e
 for port in 8081 8082 8083; do
   mkdir -p /srv/edge-backend-$port
   echo "backend $port" > /srv/edge-backend-$port/index.html
   echo ok > /srv/edge-backend-$port/health
   systemctl is-active --quiet edge-backend-$port || systemd-run --unit=edge-backend-$port \
-    python3 -m http.server $port --bind 10.77.0.21 --directory /srv/edge-backend-$port
+    python3 -m http.server $port --bind {APP_ADDRESS} --directory /srv/edge-backend-$port
 done
 """
 # Run on the edge host: stop Traefik, empty its store (the file stays, 0600), start it, and time

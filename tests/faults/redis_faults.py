@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.lab_env import LAB
 from orchestrator.inventory import load_inventory
 from orchestrator.lab.config import LabConfig
 from orchestrator.secrets.resolver import role_secrets_path
@@ -68,7 +69,7 @@ def redis_cli(lab: LabConfig, host: str, password: str, args: str, sentinel: boo
 
 def sentinel_hosts() -> list[str]:
     """The lab's Sentinels, from its inventory (one of them runs on a host without Redis)."""
-    hosts = load_inventory("lab").group_hosts("redis_sentinels")
+    hosts = load_inventory(LAB).group_hosts("redis_sentinels")
     assert hosts
     return hosts
 

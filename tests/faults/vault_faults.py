@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from bench.lab_env import LAB, LAB_NAME
 from orchestrator.secrets.vault_session import admin_client, ca_file, client_for, init_file, node_url, vault_nodes
 from orchestrator.validation import Environment
 
@@ -27,7 +28,7 @@ def ssh(env: Environment, host: str, command: str) -> str:
     from orchestrator.lab.config import load_lab_config
     from orchestrator.lab.manager import ssh_command
 
-    config = load_lab_config("lab")
+    config = load_lab_config(LAB)
     proc = subprocess.run(ssh_command(config, config.host(host), command), capture_output=True, text=True)
     return proc.stdout
 
@@ -70,7 +71,7 @@ def recover(env: Environment, host: str) -> None:
         time.sleep(0.2)
     time.sleep(1)
     subprocess.run(
-        [HARDEN, "vault", "unseal", "--env", str(env.inventory.path), "--keys-file", str(init_file("lab"))],
+        [HARDEN, "vault", "unseal", "--env", str(env.inventory.path), "--keys-file", str(init_file(LAB_NAME))],
         check=True,
         capture_output=True,
     )
@@ -84,7 +85,7 @@ def power_cycle(env: Environment, host: str, bound: float) -> tuple[str, list[st
     from orchestrator.roles.vault.ops import wait_healthy
     from tests.faults import pg_faults
 
-    lab = load_lab_config("lab")
+    lab = load_lab_config(LAB)
     pg_faults.power_off(lab, host)
     pg_faults.start_again(lab, host)  # boots the host and unseals its Vault node
     return wait_healthy(env, timeout=bound)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.lab_env import LAB
 from orchestrator.lab.artifacts import gather
 from orchestrator.lab.config import LabConfig, load_lab_config
 from orchestrator.lab.manager import down, ssh_command, up
@@ -34,7 +35,7 @@ def _fault_leaves_shared_services_healthy(request: pytest.FixtureRequest) -> Ite
     from orchestrator.secrets.vault_session import ca_file
     from orchestrator.validation import validate_environment
 
-    env = validate_environment("lab")
+    env = validate_environment(LAB)
     if "vault" not in env.settings.roles or ca_file(env) is None:
         return
     verdict, reasons, waited = wait_healthy(env, timeout=VAULT_RECOVERY_BOUND)
@@ -86,7 +87,7 @@ def lab() -> Iterator[LabConfig]:
     if os.geteuid() != 0:
         pytest.skip("the lab needs root")
     gather()  # the local artifacts the roles install (bao, traefik, Patroni, Kafka)
-    config = load_lab_config("lab")
+    config = load_lab_config(LAB)
     if os.environ.get("HARDEN_LAB_REUSE") != "1":
         down(config)  # every session starts from never-configured hosts
     up(config)
@@ -126,7 +127,7 @@ def apply_roles(*roles: str, only_missing: bool = False) -> subprocess.Completed
     assert roles
     if not selected:
         return subprocess.CompletedProcess(["harden", "apply"], 0, "all applied earlier in this session\n", "")
-    applied = harden("apply", "--env", "lab", *(arg for role in selected for arg in ("--role", role)))
+    applied = harden("apply", "--env", LAB, *(arg for role in selected for arg in ("--role", role)))
     if applied.returncode == 0:
         _APPLIED.update(selected)
     return applied

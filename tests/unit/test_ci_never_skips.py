@@ -19,7 +19,7 @@ def test_a_skipped_lab_test_fails_only_under_ci(tmp_path: Path, ci: str, expecte
     suite.mkdir(parents=True)
     shutil.copy(CONFTEST, suite / "conftest.py")
     (suite / "test_needs_root.py").write_text("import pytest\n\ndef test_x():\n    pytest.skip('the lab needs root')\n")
-    env = {**os.environ, "CI": ci}
+    env = {**os.environ, "CI": ci, "PYTHONPATH": str(CONFTEST.parents[2])}  # the conftest imports bench/
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(suite)],
         cwd=tmp_path,

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from bench.lab_env import LAB
 from orchestrator.lab.config import LabConfig
 from orchestrator.validation import Environment, validate_environment
 from tests.faults import redis_faults as rf
@@ -19,13 +20,13 @@ from tests.integration.conftest import apply_roles, harden, lab_ssh
 
 @pytest.fixture(scope="module")
 def env(lab: LabConfig) -> Environment:
-    applied = apply_roles(*validate_environment("lab").settings.roles, only_missing=True)
+    applied = apply_roles(*validate_environment(LAB).settings.roles, only_missing=True)
     assert applied.returncode == 0, applied.stdout + applied.stderr
-    return validate_environment("lab")
+    return validate_environment(LAB)
 
 
 def _audit(*args: str) -> tuple[int, dict[str, Any]]:
-    done = harden("audit", "--env", "lab", "--format", "json", *args)
+    done = harden("audit", "--env", LAB, "--format", "json", *args)
     assert done.returncode in (0, 1), done.stdout + done.stderr
     return done.returncode, json.loads(done.stdout)
 
@@ -69,7 +70,7 @@ def test_a_stopped_redis_replica_fails_the_redis_check_with_its_cause(env: Envir
 
 
 def test_history_shows_each_audit_with_its_score(env: Environment) -> None:
-    shown = harden("audit", "--env", "lab", "--history", "--format", "json", check=True)
+    shown = harden("audit", "--env", LAB, "--history", "--format", "json", check=True)
     records = json.loads(shown.stdout)
     assert any(r["score"] == 100.0 and r["failed"] == [] for r in records), records  # the first test's
     assert any(r["failed"] == ["HR-REDIS-01"] and r["score"] < 100 for r in records), records

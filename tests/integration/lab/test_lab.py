@@ -7,6 +7,7 @@ import subprocess
 import time
 import uuid
 
+from bench.lab_env import LAB, LAB_DIR
 from orchestrator.lab.config import LabConfig
 from tests.integration.conftest import ansible_env, harden, harden_bin, lab_ssh
 
@@ -65,7 +66,7 @@ def test_apt_inside_a_host_reaches_only_the_machine_mirror(lab: LabConfig) -> No
     assert "procps:" in out
     assert "Err:" not in out
     # no route leaves the lab: the default route points at the switch, which routes nowhere
-    assert lab_ssh(lab, lab.hosts[0].name, "ip route show default").startswith("default via 10.77.0.1")
+    assert lab_ssh(lab, lab.hosts[0].name, "ip route show default").startswith(f"default via {lab.settings.gateway}")
 
 
 def test_ansible_sees_systemd_in_a_container(lab: LabConfig) -> None:
@@ -74,7 +75,7 @@ def test_ansible_sees_systemd_in_a_container(lab: LabConfig) -> None:
             harden_bin("ansible"),
             "data-1",
             "-i",
-            "inventories/lab",
+            str(LAB_DIR),
             "-m",
             "ansible.builtin.setup",
             "-a",
@@ -90,11 +91,11 @@ def test_ansible_sees_systemd_in_a_container(lab: LabConfig) -> None:
     facts = json.loads(proc.stdout.split("=>", 1)[1])["ansible_facts"]
     assert facts["ansible_service_mgr"] == "systemd"
     assert facts["ansible_virtualization_type"] in ("systemd-nspawn", "container")
-    assert facts["ansible_default_ipv4"]["address"] == "10.77.0.11"
+    assert facts["ansible_default_ipv4"]["address"] == lab.host("data-1").address
 
 
 def test_lab_up_again_leaves_running_hosts_alone(lab: LabConfig) -> None:
-    before = harden("lab", "status").stdout
-    again = harden("lab", "up", check=True)
+    before = harden("lab", "status", "--env", LAB).stdout
+    again = harden("lab", "up", "--env", LAB, check=True)
     assert "running" in again.stdout
-    assert harden("lab", "status").stdout == before
+    assert harden("lab", "status", "--env", LAB).stdout == before

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.lab_env import LAB
 from orchestrator.lab.config import LabConfig
 from tests.integration.conftest import harden
 
@@ -15,9 +16,11 @@ from tests.integration.conftest import harden
 def test_lab_down_leaves_nothing_behind(lab: LabConfig) -> None:
     if os.environ.get("HARDEN_LAB_REUSE") == "1":
         return
-    harden("lab", "down", check=True)
+    harden("lab", "down", "--env", LAB, check=True)
+    # with a trailing slash: a second lab beside this one (lab2) has paths that start like this one's
+    state, runtime = f"{lab.state_dir}/", f"{lab.runtime_dir}/"
     mounts = Path("/proc/self/mounts").read_text()
-    assert str(lab.state_dir) not in mounts
+    assert state not in mounts
     netns = Path("/run/netns")
     assert not [n for n in (os.listdir(netns) if netns.is_dir() else []) if n.startswith(f"hl-{lab.env}-")]
     for hierarchy in Path("/sys/fs/cgroup").iterdir():
@@ -29,7 +32,7 @@ def test_lab_down_leaves_nothing_behind(lab: LabConfig) -> None:
                 cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
             except OSError:
                 continue
-            if str(lab.state_dir) in cmdline or str(lab.runtime_dir) in cmdline:
+            if state in cmdline or runtime in cmdline:
                 leftovers.append(cmdline)
     assert leftovers == []
     assert not lab.runtime_dir.exists()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.lab_env import copy_lab_with
+from bench.lab_env import LAB, copy_lab_with
 from orchestrator.lab.config import LabConfig
 from orchestrator.roles import ROLES
 from orchestrator.secrets.resolver import role_secrets_path
@@ -29,7 +29,7 @@ def env(lab: LabConfig) -> Environment:
     # the roles rolled back here: converged, their latest revision a successful apply
     applied = apply_roles("baseline", "pki", "vault", "redis_sentinel", only_missing=True)
     assert applied.returncode == 0, applied.stdout + applied.stderr
-    return validate_environment("lab")
+    return validate_environment(LAB)
 
 
 def checksums(lab: LabConfig, role: str) -> dict[str, str]:
@@ -42,7 +42,7 @@ def three_revisions(role: str, tmp_path: Path, line: str, group: str) -> Path:
     """Revision 1 is the module fixture's apply of the lab as it is (each test rolls back only its
     own role, so it is still that role's latest revision); revision 2 comes from a copy with one
     setting changed."""
-    latest = harden("history", "--env", "lab", "--role", role, check=True).stdout
+    latest = harden("history", "--env", LAB, "--role", role, check=True).stdout
     rows = [line for line in latest.splitlines() if role in line and ("apply" in line or "rollback" in line)]
     assert rows and "apply" in rows[-1] and "success" in rows[-1], latest
     changed = copy_lab_with(tmp_path, group, line)
@@ -51,7 +51,7 @@ def three_revisions(role: str, tmp_path: Path, line: str, group: str) -> Path:
 
 
 def assert_history_ends_apply_apply_rollback(role: str) -> None:
-    out = harden("history", "--env", "lab", "--role", role, check=True).stdout
+    out = harden("history", "--env", LAB, "--role", role, check=True).stdout
     rows = [line for line in out.splitlines() if role in line and ("apply" in line or "rollback" in line)]
     assert len(rows) >= 3
     assert "apply" in rows[-3] and "apply" in rows[-2] and "rollback" in rows[-1]
@@ -68,7 +68,7 @@ def test_baseline_rollback(env: Environment, lab: LabConfig, tmp_path: Path) -> 
     harden("rollback", "--env", str(changed), "--role", "baseline", "--yes", check=True)
     for host in lab.hosts:
         assert "maxauthtries 3" in lab_ssh(lab, host.name, "sshd -T")
-    plan = harden("plan", "--env", "lab", "--role", "baseline", "--format", "json")
+    plan = harden("plan", "--env", LAB, "--role", "baseline", "--format", "json")
     assert plan.returncode == 0 and json.loads(plan.stdout)["changes"] == 0
     assert checksums(lab, "baseline") == before
     assert_history_ends_apply_apply_rollback("baseline")
@@ -92,7 +92,7 @@ def test_redis_rollback_under_load_loses_no_write(env: Environment, lab: LabConf
     assert rf.master_host(lab, ra) == master  # never fights Sentinel
     missing = set(result.acked) - rf.stored_ids(lab, ra, master, "orders:rollback")
     assert missing == set()
-    plan = harden("plan", "--env", "lab", "--role", "redis_sentinel", "--format", "json")
+    plan = harden("plan", "--env", LAB, "--role", "redis_sentinel", "--format", "json")
     assert plan.returncode == 0 and json.loads(plan.stdout)["changes"] == 0
     assert checksums(lab, "redis_sentinel") == before
     assert_history_ends_apply_apply_rollback("redis_sentinel")
@@ -109,14 +109,14 @@ def test_vault_rollback(env: Environment, lab: LabConfig, tmp_path: Path) -> Non
     before = checksums(lab, "vault")
     harden("rollback", "--env", str(changed), "--role", "vault", "--yes", check=True)
     assert _postgres_token_ttl(env) == 3600
-    plan = harden("plan", "--env", "lab", "--role", "vault", "--format", "json")
+    plan = harden("plan", "--env", LAB, "--role", "vault", "--format", "json")
     assert plan.returncode == 0 and json.loads(plan.stdout)["changes"] == 0
     assert checksums(lab, "vault") == before
     assert_history_ends_apply_apply_rollback("vault")
 
 
 def test_rollback_refuses_what_cannot_be_restored(env: Environment) -> None:
-    missing = harden("rollback", "--env", "lab", "--role", "baseline", "--to", "9999", "--yes")
+    missing = harden("rollback", "--env", LAB, "--role", "baseline", "--to", "9999", "--yes")
     assert missing.returncode == 1
     assert "revision 9999 of baseline is not kept" in missing.stderr
 
@@ -128,7 +128,7 @@ def test_pki_rollback(env: Environment, lab: LabConfig, tmp_path: Path) -> None:
     others = checksums(lab, "vault")
     harden("rollback", "--env", str(changed), "--role", "pki", "--yes", check=True)
     assert lab_ssh(lab, "ops-1", "sha256sum /etc/harden-ca/ca.crt /etc/harden-ca/ca.key") == ca_before
-    plan = harden("plan", "--env", "lab", "--role", "pki", "--format", "json")
+    plan = harden("plan", "--env", LAB, "--role", "pki", "--format", "json")
     assert plan.returncode == 0 and json.loads(plan.stdout)["changes"] == 0
     assert checksums(lab, "vault") == others
     assert_history_ends_apply_apply_rollback("pki")

@@ -18,6 +18,7 @@ import hvac.exceptions
 import pytest
 from pydantic import BaseModel
 
+from bench.lab_env import LAB, LAB_NAME
 from orchestrator.codegen import is_secret
 from orchestrator.lab.config import LabConfig
 from orchestrator.models.base import SecretSpec
@@ -36,7 +37,7 @@ SECRET_ROLES = tuple(
     name
     for name, spec in ROLES.items()
     if name != "vault"
-    and name in validate_environment("lab").settings.roles
+    and name in validate_environment(LAB).settings.roles
     and any(is_secret(f) for f in spec.model.model_fields.values())
 )
 
@@ -46,7 +47,7 @@ def secrets_env(lab: LabConfig) -> Environment:
     """Vault and every role with secrets the lab runs, converged (applied once per session)."""
     applied = apply_roles(*SECRET_ROLES, only_missing=True)
     assert applied.returncode == 0, applied.stdout + applied.stderr
-    return validate_environment("lab")
+    return validate_environment(LAB)
 
 
 def test_no_app_approle_reads_a_role_secret(secrets_env: Environment) -> None:
@@ -130,7 +131,7 @@ def _apply_sampling_ps(lab: LabConfig) -> tuple[subprocess.CompletedProcess[str]
     hosts = [h.name for h in lab.hosts]
     samplers = {h: lab_ssh(lab, h, PS_SAMPLER).strip() for h in hosts}
     local: list[str] = []
-    argv = [harden_bin("harden"), "apply", "--env", "lab", *(a for role in SECRET_ROLES for a in ("--role", role))]
+    argv = [harden_bin("harden"), "apply", "--env", LAB, *(a for role in SECRET_ROLES for a in ("--role", role))]
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     while proc.poll() is None:
         local.append(subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout)
@@ -149,7 +150,7 @@ def test_no_secret_on_a_command_line_in_output_runs_or_host_logs(secrets_env: En
     host's journal and /var/log are searched for every secret."""
     applied, samples = _apply_sampling_ps(lab)
     assert applied.returncode == 0, applied.stdout + applied.stderr
-    data = json.loads(init_file("lab").read_text())
+    data = json.loads(init_file(LAB_NAME).read_text())
     by_role = _every_role_secret(secrets_env)
     # the lab runs these roles: every one of their secrets is looked for
     assert set(SECRET_ROLES) <= set(by_role), by_role.keys()

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
+from bench.lab_env import LAB, LAB_DIR
 from orchestrator.lab.config import LabConfig
-from orchestrator.paths import INVENTORIES_DIR
 from orchestrator.roles import ROLES as ROLE_SPECS
 from orchestrator.secrets.resolver import role_secrets_path
 from orchestrator.secrets.vault_session import admin_client
@@ -26,7 +26,7 @@ ROLES = ("vault", "redis_sentinel")
 def env(lab: LabConfig) -> Environment:
     applied = apply_roles(*ROLES, only_missing=True)
     assert applied.returncode == 0, applied.stdout + applied.stderr
-    return validate_environment("lab")
+    return validate_environment(LAB)
 
 
 def _role_secrets(env: Environment, role: str) -> list[str]:
@@ -45,7 +45,7 @@ def test_plain_ansible_playbook_reads_the_same_secrets_and_changes_nothing(env: 
     assert len(secrets) >= 5, secrets  # admin, replication, sentinel, and each user's
     with wh.vault_environment(env) as vault:
         run = wh.run_playbooks(
-            INVENTORIES_DIR / "lab",
+            LAB_DIR,
             [f"{role}.yml" for role in ROLES],
             wh.plain_environment(vault, env.settings.ansible_strategy),
             forks=env.settings.forks,

@@ -10,20 +10,20 @@ from pathlib import Path
 import pytest
 import yaml
 
+from bench.lab_env import LAB, LAB_DIR, LAB_NAME
 from orchestrator.lab.config import LabConfig
-from orchestrator.paths import INVENTORIES_DIR
 from orchestrator.runner import STRATEGIES
 from orchestrator.validation import validate_environment
 from tests.integration.conftest import harden, lab_ssh
 
 
 def test_plan_of_every_role_on_never_configured_hosts(lab: LabConfig) -> None:
-    fresh = harden("plan", "--env", "lab", "--format", "json")
+    fresh = harden("plan", "--env", LAB, "--format", "json")
     assert fresh.returncode == 2, fresh.stdout + fresh.stderr  # would change, and nothing failed
     report = json.loads(fresh.stdout)
     assert report["errors"] == 0
     changed = {r["role"] for r in report["results"] if r["status"] == "changed"}
-    assert changed == set(validate_environment("lab").settings.roles)  # every role the lab runs
+    assert changed == set(validate_environment(LAB).settings.roles)  # every role the lab runs
     # baseline, which runs everywhere, would change every host (its lifecycle test applies it next)
     baseline = {
         h for r in report["results"] if r["role"] == "baseline" and r["status"] == "changed" for h in r["hosts"]
@@ -34,7 +34,7 @@ def test_plan_of_every_role_on_never_configured_hosts(lab: LabConfig) -> None:
 def test_audit_of_never_configured_hosts_is_low_and_names_each_fix(lab: LabConfig) -> None:
     """Before any apply: the readiness score is low, a CI gate at 80 fails, and every failing check
     says what to run."""
-    done = harden("audit", "--env", "lab", "--format", "json", "--min-score", "80")
+    done = harden("audit", "--env", LAB, "--format", "json", "--min-score", "80")
     assert done.returncode == 1, done.stdout + done.stderr
     report = json.loads(done.stdout)
     failed = [c for c in report["checks"] if not c["passed"]]
@@ -49,9 +49,9 @@ def test_baseline_lifecycle(lab: LabConfig) -> None:
     # a cloud image's drop-in, which sshd reads before 50-harden.conf: harden's values must still win
     cloud = "printf 'PasswordAuthentication yes\\nMaxAuthTries 6\\n' > /etc/ssh/sshd_config.d/50-cloud-init.conf"
     lab_ssh(lab, "data-1", cloud)
-    harden("apply", "--env", "lab", "--role", "baseline", check=True)
+    harden("apply", "--env", LAB, "--role", "baseline", check=True)
 
-    again = harden("plan", "--env", "lab", "--role", "baseline", "--format", "json")
+    again = harden("plan", "--env", LAB, "--role", "baseline", "--format", "json")
     assert again.returncode == 0, again.stdout + again.stderr
     assert json.loads(again.stdout)["changes"] == 0
 
@@ -154,7 +154,7 @@ def test_lynis_hardening_index_and_no_unwaived_suggestion(lab: LabConfig) -> Non
 
 
 def test_history_records_each_apply(lab: LabConfig) -> None:
-    out = harden("history", "--env", "lab", "--role", "baseline", check=True).stdout
+    out = harden("history", "--env", LAB, "--role", "baseline", check=True).stdout
     assert "baseline" in out
     assert "success" in out
 
@@ -169,8 +169,8 @@ HOST_KEY_REFUSED = {
 @pytest.mark.parametrize("strategy", STRATEGIES)
 def test_a_host_answering_with_another_key_is_refused(lab: LabConfig, tmp_path: Path, strategy: str) -> None:
     """Host keys are checked on every run, with either strategy: ansible-runner's default (off) does not apply."""
-    env_dir = tmp_path / "lab"
-    shutil.copytree(INVENTORIES_DIR / "lab", env_dir)  # named lab: the same environment, hosts and known_hosts
+    env_dir = tmp_path / LAB_NAME
+    shutil.copytree(LAB_DIR, env_dir)  # named lab: the same environment, hosts and known_hosts
     settings = yaml.safe_load((env_dir / "harden.yml").read_text())
     (env_dir / "harden.yml").write_text(yaml.safe_dump({**settings, "ansible_strategy": strategy}))
     original = lab.known_hosts.read_text()

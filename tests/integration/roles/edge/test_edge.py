@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from bench.lab_env import copy_lab_with
+from bench.lab_env import LAB, copy_lab_with
 from orchestrator.lab.config import LabConfig
 from orchestrator.secrets.resolver import role_secrets_path
 from orchestrator.secrets.vault_session import admin_client
 from orchestrator.validation import Environment, validate_environment
-from tests.faults.edge_faults import ACME_STORE, APP, BACKEND, EDGE, EDGE_ADDRESS, ROUTES, served_serials
+from tests.faults.edge_faults import ACME_STORE, APP, APP_ADDRESS, BACKEND, EDGE, EDGE_ADDRESS, ROUTES, served_serials
 from tests.integration.conftest import apply_roles, assert_units_have_limits, harden, harden_bin, lab_ssh
 
 PEBBLE_ROOT = "/run/edge-test-pebble-root.pem"
@@ -69,7 +69,7 @@ def edge_env(lab: LabConfig) -> Environment:
         APP,
         f"curl -sSf --cacert /etc/pebble/tls/ca.crt https://127.0.0.1:15000/roots/0 -o {PEBBLE_ROOT}",
     )
-    return validate_environment("lab")
+    return validate_environment(LAB)
 
 
 def _curl(lab: LabConfig, name: str, *args: str, port: int = 443, scheme: str = "https") -> str:
@@ -82,7 +82,7 @@ def _orders(lab: LabConfig) -> int:
 
 
 def test_second_apply_changes_nothing(edge_env: Environment) -> None:
-    plan = harden("plan", "--env", "lab", "--role", "lab_acme", "--role", "edge", "--format", "json")
+    plan = harden("plan", "--env", LAB, "--role", "lab_acme", "--role", "edge", "--format", "json")
     assert plan.returncode == 0, plan.stdout + plan.stderr
     assert json.loads(plan.stdout)["changes"] == 0
 
@@ -201,7 +201,7 @@ def test_restart_and_reapply_order_no_certificate(lab: LabConfig, edge_env: Envi
     while lab_ssh(lab, EDGE, "curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:8082/ping", check=False) != "200":
         assert time.monotonic() < deadline
         time.sleep(0.5)
-    applied = harden("apply", "--env", "lab", "--role", "edge")
+    applied = harden("apply", "--env", LAB, "--role", "edge")
     assert applied.returncode == 0, applied.stdout + applied.stderr
     assert served_serials(lab) == serials
     assert _orders(lab) == orders
@@ -228,12 +228,12 @@ def test_a_changed_header_applies_live_and_rolls_back(lab: LabConfig, edge_env: 
         time.sleep(0.5)
     # a dynamic setting: no restart either way
     assert lab_ssh(lab, EDGE, "systemctl show -p ActiveEnterTimestampMonotonic --value traefik").strip() == started
-    plan = harden("plan", "--env", "lab", "--role", "edge", "--format", "json")
+    plan = harden("plan", "--env", LAB, "--role", "edge", "--format", "json")
     assert plan.returncode == 0 and json.loads(plan.stdout)["changes"] == 0, plan.stdout
 
 
 def test_status_lists_each_router_and_its_certificate(edge_env: Environment) -> None:
-    done = harden("edge", "status", "--env", "lab", "--format", "json")
+    done = harden("edge", "status", "--env", LAB, "--format", "json")
     assert done.returncode == 0, done.stdout + done.stderr
     status = json.loads(done.stdout)
     assert status["verdict"] == "healthy", status["reasons"]
@@ -259,13 +259,13 @@ def _bodies(lab: LabConfig, count: int = 12) -> set[str]:
 
 
 def test_a_stopped_backend_leaves_rotation_and_comes_back(lab: LabConfig, edge_env: Environment) -> None:
-    both = {"http://10.77.0.21:8081": "1", "http://10.77.0.21:8083": "1"}
+    both = {f"http://{APP_ADDRESS}:8081": "1", f"http://{APP_ADDRESS}:8083": "1"}
     assert _server_up(lab) == both
     assert _bodies(lab) == {"backend 8081", "backend 8083"}
     lab_ssh(lab, APP, "systemctl stop edge-backend-8083")
     try:
         deadline = time.monotonic() + 20  # health checks every 2 s in the lab
-        while _server_up(lab).get("http://10.77.0.21:8083") != "0":
+        while _server_up(lab).get(f"http://{APP_ADDRESS}:8083") != "0":
             assert time.monotonic() < deadline, _server_up(lab)
             time.sleep(1)
         assert _bodies(lab) == {"backend 8081"}  # every request answered, by the one left
@@ -323,8 +323,8 @@ def test_a_certificate_near_its_end_is_renewed_by_itself(lab: LabConfig, edge_en
         acme = json.loads(lab_ssh(lab, EDGE, f"cat {ACME_STORE}"))
         assert sum(len(v.get("Certificates") or []) for v in acme.values()) == len(ROUTES), acme
     finally:
-        harden("apply", "--env", "lab", "--role", "lab_acme", check=True)
-        _restart_with_empty_store(lab, "lab")
+        harden("apply", "--env", LAB, "--role", "lab_acme", check=True)
+        _restart_with_empty_store(lab, LAB)
         _wait_served(lab)
-    plan = harden("plan", "--env", "lab", "--role", "lab_acme", "--role", "edge", "--format", "json")
+    plan = harden("plan", "--env", LAB, "--role", "lab_acme", "--role", "edge", "--format", "json")
     assert plan.returncode == 0 and json.loads(plan.stdout)["changes"] == 0, plan.stdout

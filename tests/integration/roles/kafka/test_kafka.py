@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bench.lab_env import copy_lab_with
+from bench.lab_env import LAB, copy_lab_with
 from orchestrator.lab.config import LabConfig
 from orchestrator.roles.kafka.ops import tools as kf_tools
 from orchestrator.validation import Environment, validate_environment
@@ -29,7 +29,7 @@ FAULT_TOPIC = "orders.faults"  # one partition: the fault tests know its leader
 def kafka_env(lab: LabConfig) -> Environment:
     applied = apply_roles("kafka")
     assert applied.returncode == 0, applied.stdout + applied.stderr
-    return validate_environment("lab")
+    return validate_environment(LAB)
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +40,7 @@ def users(kafka_env: Environment) -> kf.KafkaUsers:
 
 
 def test_second_apply_changes_nothing(kafka_env: Environment) -> None:
-    plan = harden("plan", "--env", "lab", "--role", "kafka", "--format", "json")
+    plan = harden("plan", "--env", LAB, "--role", "kafka", "--format", "json")
     assert plan.returncode == 0, plan.stdout + plan.stderr
     assert json.loads(plan.stdout)["changes"] == 0
 
@@ -50,7 +50,7 @@ def test_every_unit_has_its_resource_limits(lab: LabConfig, kafka_env: Environme
 
 
 def test_status_shows_the_quorum_and_durable_topics(kafka_env: Environment) -> None:
-    done = harden("kafka", "status", "--env", "lab", "--format", "json")
+    done = harden("kafka", "status", "--env", LAB, "--format", "json")
     assert done.returncode == 0, done.stdout + done.stderr
     status = json.loads(done.stdout)
     assert status["verdict"] == "healthy", status["reasons"]
@@ -153,16 +153,16 @@ def test_a_broker_setting_rolls_out_one_node_at_a_time_under_load_and_rolls_back
 
     harden("rollback", "--env", str(changed), "--role", "kafka", "--yes", check=True)
     assert {kf.broker_config(lab, "data-1", users, n, "log.retention.hours") for n in (1, 2, 3)} == {"168"}
-    plan = harden("plan", "--env", "lab", "--role", "kafka", "--format", "json")
+    plan = harden("plan", "--env", LAB, "--role", "kafka", "--format", "json")
     assert plan.returncode == 0 and json.loads(plan.stdout)["changes"] == 0, plan.stdout
-    status = harden("kafka", "status", "--env", "lab", "--format", "json")
+    status = harden("kafka", "status", "--env", LAB, "--format", "json")
     assert status.returncode == 0, status.stdout
 
 
 def _wait_healthy(timeout: float = 240) -> None:
     deadline = time.monotonic() + timeout
     while True:
-        status = harden("kafka", "status", "--env", "lab", "--format", "json")
+        status = harden("kafka", "status", "--env", LAB, "--format", "json")
         if status.returncode == 0:
             return
         assert time.monotonic() < deadline, status.stdout

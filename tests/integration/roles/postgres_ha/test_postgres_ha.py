@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+from bench.lab_env import LAB
 from orchestrator.lab.config import LabConfig
 from orchestrator.paths import REPO_ROOT
 from orchestrator.roles.postgres_ha.ops import leader, status
@@ -24,7 +25,7 @@ DATA = pf.DATA_HOSTS
 def pg_env(lab: LabConfig) -> Environment:
     applied = apply_roles("postgres_ha")
     assert applied.returncode == 0, applied.stdout + applied.stderr
-    env = validate_environment("lab")
+    env = validate_environment(LAB)
     pf.settle(env)
     return env
 
@@ -48,7 +49,7 @@ def test_every_unit_has_its_resource_limits(lab: LabConfig, pg_env: Environment)
 
 
 def test_second_apply_changes_nothing(pg_env: Environment) -> None:
-    plan = harden("plan", "--env", "lab", "--role", "postgres_ha", "--format", "json")
+    plan = harden("plan", "--env", LAB, "--role", "postgres_ha", "--format", "json")
     assert plan.returncode == 0, plan.stdout + plan.stderr
     assert json.loads(plan.stdout)["changes"] == 0
 
@@ -110,7 +111,8 @@ def test_etcd_and_rest_api_require_auth(lab: LabConfig, pg_env: Environment) -> 
         "python3 - <<'EOF'\n"
         "import ssl, urllib.request, urllib.error\n"
         "ctx = ssl.create_default_context(cafile='/etc/patroni/tls/ca.crt')\n"
-        "req = urllib.request.Request('https://10.77.0.11:8008/restart', data=b'{}', method='POST')\n"
+        f"url = 'https://{lab.host('data-1').address}:8008/restart'\n"
+        "req = urllib.request.Request(url, data=b'{}', method='POST')\n"
         "try:\n    urllib.request.urlopen(req, context=ctx)\n    print('allowed')\n"
         "except urllib.error.HTTPError as e:\n    print(e.code)\n"
         "EOF",
@@ -139,13 +141,13 @@ def test_clients_find_the_primary_with_libpq_multi_host(lab: LabConfig, pg_env: 
 def test_switchover_and_status_commands(pg_env: Environment) -> None:
     before = pf.current_leader(pg_env)
     sync = next(m.name for m in status(pg_env) if m.role == "sync_standby")
-    moved = harden("pg", "switchover", "--env", "lab", "--to", sync, check=True)
+    moved = harden("pg", "switchover", "--env", LAB, "--to", sync, check=True)
     assert f"from {before} to {sync}" in moved.stdout
-    shown = harden("pg", "status", "--env", "lab", check=True)
+    shown = harden("pg", "status", "--env", LAB, check=True)
     assert "leader" in shown.stdout and sync in shown.stdout
     lead = leader(status(pg_env))
     assert lead is not None and lead.name == sync
-    refused = harden("pg", "switchover", "--env", "lab", "--to", sync)
+    refused = harden("pg", "switchover", "--env", LAB, "--to", sync)
     assert refused.returncode != 0 and "leader already" in refused.stderr
 
 
@@ -205,7 +207,7 @@ def test_leader_stall_loses_nothing_and_heals(lab: LabConfig, pg_env: Environmen
     assert not result.unfinished, f"writes never resumed: {result.errors[-3:]}"
     missing = pf.missing_on_members(lab, table, result.acked)
     assert not any(missing.values()), f"acknowledged writes lost after a stall: {missing}"
-    assert harden("pg", "status", "--env", "lab").returncode == 0
+    assert harden("pg", "status", "--env", LAB).returncode == 0
     print(
         f"stall: leader {old} -> {leaders[0].name}, gap {result.gap or 0:.1f} s, {len(result.acked)} acknowledged, "
         f"0 lost; every member streaming on one timeline {healed[0]:.1f} s after SIGCONT"
@@ -219,7 +221,7 @@ def test_diverged_member_rejoins_by_rewind(lab: LabConfig, pg_env: Environment) 
     victim = next(m.name for m in status(pg_env) if m.role == "replica")
     pf.diverge(lab, victim)
     try:
-        degraded = harden("pg", "status", "--env", "lab", "--format", "json")
+        degraded = harden("pg", "status", "--env", LAB, "--format", "json")
         assert degraded.returncode == 3, degraded.stdout + degraded.stderr
         # Patroni down: missing from the cluster, or still listed as stopped until its key expires
         assert json.loads(degraded.stdout)["detail"]["problems"][victim], degraded.stdout
@@ -234,7 +236,7 @@ def test_diverged_member_rejoins_by_rewind(lab: LabConfig, pg_env: Environment) 
     assert exists == "f", "the diverged write is still there: the member was not rewound"
     journal = lab_ssh(lab, victim, "journalctl -u patroni --since '-10min' --no-pager | grep -ci rewind || true")
     assert int(journal.strip() or 0) > 0, "Patroni's log never mentions pg_rewind"
-    assert harden("pg", "status", "--env", "lab").returncode == 0
+    assert harden("pg", "status", "--env", LAB).returncode == 0
     print(f"divergence: {victim} rewound and streaming {time.monotonic() - started:.1f} s after Patroni started")
 
 
@@ -266,7 +268,7 @@ def test_drift_shows_in_the_plan_and_a_member_failing_mid_restart_stops_the_roll
     anonymous_get = f"{etcd} etcdctl get --prefix /service/ 2>&1; echo rc=$?"
     pf.ssh(lab, "data-1", f"read -r P; {etcd} ETCDCTL_USER=root ETCDCTL_PASSWORD=$P etcdctl auth disable", stdin=root)
     assert "rc=0" in lab_ssh(lab, "data-1", anonymous_get, check=False)  # the drift is real
-    plan = harden("plan", "--env", "lab", "--role", "postgres_ha", "--format", "json")
+    plan = harden("plan", "--env", LAB, "--role", "postgres_ha", "--format", "json")
     assert plan.returncode == 2, plan.stdout + plan.stderr
     changed = {r["task"] for r in json.loads(plan.stdout)["results"] if r["status"] == "changed"}
     assert "Converge Patroni's etcd password to the one in Vault" in changed, changed
@@ -278,7 +280,7 @@ def test_drift_shows_in_the_plan_and_a_member_failing_mid_restart_stops_the_roll
     for host in replicas:
         lab_ssh(lab, host, f"mkdir -p {SABOTAGE.rsplit('/', 1)[0]} && {sabotage}")
     try:
-        failed = harden("apply", "--env", "lab", "--role", "postgres_ha")
+        failed = harden("apply", "--env", LAB, "--role", "postgres_ha")
         assert failed.returncode == 1, failed.stdout + failed.stderr
         said = " ".join((failed.stdout + failed.stderr).split())  # the console wraps long lines
         broken = [h for h in replicas if f"Restart Patroni and PostgreSQL on {h}" in said]
@@ -294,7 +296,7 @@ def test_drift_shows_in_the_plan_and_a_member_failing_mid_restart_stops_the_roll
     finally:
         for host in replicas:
             lab_ssh(lab, host, f"rm -f {SABOTAGE} && systemctl daemon-reload")
-    healed = harden("apply", "--env", "lab", "--role", "postgres_ha")
+    healed = harden("apply", "--env", LAB, "--role", "postgres_ha")
     assert healed.returncode == 0, healed.stdout + healed.stderr
     for host in untouched:  # the remembered restarts were done
         assert _patroni_pid(lab, host) != pids[host], host
@@ -352,7 +354,7 @@ def test_new_standby_joins_by_inventory(lab: LabConfig, pg_env: Environment, tmp
     finally:
         lab_ssh(lab, "ops-1", "systemctl disable --now patroni", check=False)
         # the lab's own rules again (the members' ports closed to ops-1 once more)
-        harden("apply", "--env", "lab", "--role", "baseline", check=True)
+        harden("apply", "--env", LAB, "--role", "baseline", check=True)
     pf.settle(pg_env)
     assert "ops-1" not in {m.name for m in pf.settle(pg_env)}
 
@@ -363,7 +365,7 @@ def _dcs_max_lag(lab: LabConfig) -> int:
         "data-1",
         'python3 -c "import json,ssl,urllib.request as u;'
         "c=ssl.create_default_context(cafile='/etc/patroni/tls/ca.crt');"
-        "print(json.load(u.urlopen('https://10.77.0.11:8008/config',context=c))['maximum_lag_on_failover'])\"",
+        f"print(json.load(u.urlopen('https://{lab.host('data-1').address}:8008/config',context=c))['maximum_lag_on_failover'])\"",
     )
     return int(out)
 
@@ -419,11 +421,11 @@ def test_optional_haproxy_routes_to_the_leader_and_rollback_undoes_it(  # type: 
     outsider = lab_ssh(lab, "data-2", f"python3 -c {shlex.quote(probe)} 2>&1", check=False)
     assert "b'S'" not in outsider and "b'N'" not in outsider, outsider
     # back to the inventory's setting: the rollback steps stop the proxy again
-    rolled = harden("rollback", "--env", "lab", "--role", "postgres_ha", "--yes")
+    rolled = harden("rollback", "--env", LAB, "--role", "postgres_ha", "--yes")
     assert rolled.returncode == 0, rolled.stdout + rolled.stderr
     assert lab_ssh(lab, "data-1", "systemctl is-active haproxy", check=False).strip() != "active"
     assert _dcs_max_lag(lab) == before
-    plan = harden("plan", "--env", "lab", "--role", "postgres_ha", "--format", "json")
+    plan = harden("plan", "--env", LAB, "--role", "postgres_ha", "--format", "json")
     assert plan.returncode == 0 and json.loads(plan.stdout)["changes"] == 0, plan.stdout
-    harden("apply", "--env", "lab", "--role", "baseline", check=True)  # HAProxy's ports closed again
+    harden("apply", "--env", LAB, "--role", "baseline", check=True)  # HAProxy's ports closed again
     pf.settle(pg_env)

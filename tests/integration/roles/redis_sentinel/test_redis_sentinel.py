@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from bench.lab_env import LAB
 from orchestrator.lab.config import LabConfig
 from orchestrator.validation import Environment, validate_environment
 from tests.faults import redis_faults as rf
@@ -20,7 +21,7 @@ DATA = ("data-1", "data-2", "data-3")
 def redis_env(lab: LabConfig) -> Environment:
     applied = apply_roles("redis_sentinel")
     assert applied.returncode == 0, applied.stdout + applied.stderr
-    return validate_environment("lab")
+    return validate_environment(LAB)
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +35,7 @@ def test_every_unit_has_its_resource_limits(lab: LabConfig, redis_env: Environme
 
 
 def test_second_apply_changes_nothing(redis_env: Environment) -> None:
-    plan = harden("plan", "--env", "lab", "--role", "redis_sentinel", "--format", "json")
+    plan = harden("plan", "--env", LAB, "--role", "redis_sentinel", "--format", "json")
     assert plan.returncode == 0, plan.stdout + plan.stderr
     assert json.loads(plan.stdout)["changes"] == 0
 
@@ -166,9 +167,9 @@ def test_b_partition_then_kill_loses_no_acknowledged_write(lab: LabConfig, ra: r
 
 def test_c_apply_after_failover_changes_nothing_and_keeps_the_master(lab: LabConfig, ra: rf.RedisAccess) -> None:
     before = rf.master_host(lab, ra)
-    plan = harden("plan", "--env", "lab", "--role", "redis_sentinel", "--format", "json")
+    plan = harden("plan", "--env", LAB, "--role", "redis_sentinel", "--format", "json")
     assert plan.returncode == 0, plan.stdout + plan.stderr
-    applied = harden("apply", "--env", "lab", "--role", "redis_sentinel", check=True)
+    applied = harden("apply", "--env", LAB, "--role", "redis_sentinel", check=True)
     assert "0 changes in 0 roles" in applied.stdout + applied.stderr
     assert rf.master_host(lab, ra) == before
     rf.wait_replicas(lab, ra, before, 2)
@@ -176,11 +177,11 @@ def test_c_apply_after_failover_changes_nothing_and_keeps_the_master(lab: LabCon
 
 def test_d_planned_failover_and_status_commands(lab: LabConfig, ra: rf.RedisAccess) -> None:
     before = rf.master_host(lab, ra)
-    moved = harden("redis", "failover", "--env", "lab", check=True)
+    moved = harden("redis", "failover", "--env", LAB, check=True)
     assert "master moved from" in moved.stdout
     after = rf.master_host(lab, ra)
     assert after != before
-    status = harden("redis", "status", "--env", "lab", "--format", "json", check=True)
+    status = harden("redis", "status", "--env", LAB, "--format", "json", check=True)
     report = json.loads(status.stdout)
     assert report["verdict"] == "healthy" and report["exit"] == 0, report
     assert report["detail"]["master"] == f"{lab.host(after).address}:6379"
@@ -193,7 +194,7 @@ def test_d_planned_failover_and_status_commands(lab: LabConfig, ra: rf.RedisAcce
     try:
         deadline = time.monotonic() + 30
         while True:
-            degraded = harden("redis", "status", "--env", "lab")
+            degraded = harden("redis", "status", "--env", LAB)
             if degraded.returncode == 3 or time.monotonic() > deadline:
                 break
             time.sleep(1)
@@ -203,7 +204,7 @@ def test_d_planned_failover_and_status_commands(lab: LabConfig, ra: rf.RedisAcce
         lab_ssh(lab, replica, "systemctl start redis-server")
     rf.wait_replicas(lab, ra, after, 2)
     deadline = time.monotonic() + 30
-    while harden("redis", "status", "--env", "lab").returncode != 0:
+    while harden("redis", "status", "--env", LAB).returncode != 0:
         assert time.monotonic() < deadline, "redis status did not become healthy again"
         time.sleep(1)
 
@@ -231,7 +232,7 @@ def test_e_a_member_failing_mid_restart_stops_the_rolling_restart(lab: LabConfig
         lab, first, f"printf '[Service]\\nExecStartPre=/bin/false\\n' > {REDIS_SABOTAGE} && systemctl daemon-reload"
     )
     try:
-        failed = harden("apply", "--env", "lab", "--role", "redis_sentinel")
+        failed = harden("apply", "--env", LAB, "--role", "redis_sentinel")
         assert failed.returncode == 1, failed.stdout + failed.stderr
         said = " ".join((failed.stdout + failed.stderr).split())  # the console wraps long lines
         assert f"Restart Redis on {first}" in said, said
@@ -241,7 +242,7 @@ def test_e_a_member_failing_mid_restart_stops_the_rolling_restart(lab: LabConfig
         assert rf.master_host(lab, ra) == master
     finally:
         lab_ssh(lab, first, f"rm -f {REDIS_SABOTAGE} && systemctl daemon-reload")
-    healed = harden("apply", "--env", "lab", "--role", "redis_sentinel")
+    healed = harden("apply", "--env", LAB, "--role", "redis_sentinel")
     assert healed.returncode == 0, healed.stdout + healed.stderr
     for host in DATA:
         assert lab_ssh(lab, host, f"test -f {REDIS_PENDING} || echo done").strip() == "done", host

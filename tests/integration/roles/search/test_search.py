@@ -14,7 +14,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from bench.lab_env import copy_lab_with
+from bench.lab_env import LAB, copy_lab_with
 from orchestrator.lab.config import LabConfig
 from orchestrator.secrets.kv import KvRef, KvStore
 from orchestrator.secrets.vault_session import admin_client
@@ -34,12 +34,12 @@ AUDIT_URL_REF = "vault:secret/data/audit#ELASTICSEARCH_URL"
 def search_env(lab: LabConfig) -> Environment:
     required = apply_roles("vault", only_missing=True)
     assert required.returncode == 0, required.stdout + required.stderr
-    _kv_put(validate_environment("lab"), AUDIT_URL_REF, LEGACY_URL)
+    _kv_put(validate_environment(LAB), AUDIT_URL_REF, LEGACY_URL)
     applied = apply_roles("search")
     assert applied.returncode == 0, applied.stdout + applied.stderr
     said = applied.stdout + applied.stderr  # the console's lines go to stderr
     assert f"search user audit: {AUDIT_URL_REF} now holds its HTTPS connection string" in said, said
-    return validate_environment("lab")
+    return validate_environment(LAB)
 
 
 @contextmanager
@@ -69,7 +69,7 @@ def _auth(users: sf.Users, name: str) -> tuple[str, str]:
 
 
 def test_second_apply_changes_nothing(search_env: Environment) -> None:
-    plan = harden("plan", "--env", "lab", "--role", "search", "--format", "json")
+    plan = harden("plan", "--env", LAB, "--role", "search", "--format", "json")
     assert plan.returncode == 0, plan.stdout + plan.stderr
     assert json.loads(plan.stdout)["changes"] == 0
 
@@ -79,7 +79,7 @@ def test_every_unit_has_its_resource_limits(lab: LabConfig, search_env: Environm
 
 
 def test_status_shows_a_green_cluster_with_security_on(search_env: Environment) -> None:
-    done = harden("search", "status", "--env", "lab", "--format", "json")
+    done = harden("search", "status", "--env", LAB, "--format", "json")
     assert done.returncode == 0, done.stdout + done.stderr
     status = json.loads(done.stdout)
     assert status["verdict"] == "healthy", status["reasons"]
@@ -153,7 +153,7 @@ def test_the_audit_service_connects_with_the_url_its_env_file_gets(
     service's env file, and with it the service writes its own index and nothing else."""
     manifest = tmp_path / "platform.harden.yml.vault.json"
     manifest.write_text(json.dumps({"audit": {"ELASTICSEARCH_URL": AUDIT_URL_REF}}))
-    harden("secrets", "render", "--env", "lab", "--manifest", str(manifest), "--dir", str(tmp_path / "env"), check=True)
+    harden("secrets", "render", "--env", LAB, "--manifest", str(manifest), "--dir", str(tmp_path / "env"), check=True)
     line = (tmp_path / "env" / "audit.env").read_text().strip()
     assert line.startswith("ELASTICSEARCH_URL="), line
     value = line.removeprefix("ELASTICSEARCH_URL=").strip("'\"")
@@ -202,7 +202,7 @@ def test_a_setting_rolls_out_one_node_at_a_time_under_load_and_rolls_back(
     harden("rollback", "--env", str(changed), "--role", "search", "--yes", check=True)
     _wait_healthy()
     assert _setting(lab, users, "cluster.default_number_of_replicas") == "1"
-    plan = harden("plan", "--env", "lab", "--role", "search", "--format", "json")
+    plan = harden("plan", "--env", LAB, "--role", "search", "--format", "json")
     assert plan.returncode == 0 and json.loads(plan.stdout)["changes"] == 0, plan.stdout
     _wait_healthy()
 
@@ -239,7 +239,7 @@ def _setting(lab: LabConfig, users: sf.Users, name: str) -> str:
 def _wait_healthy(timeout: float = 300) -> None:
     deadline = time.monotonic() + timeout
     while True:
-        status = harden("search", "status", "--env", "lab", "--format", "json")
+        status = harden("search", "status", "--env", LAB, "--format", "json")
         if status.returncode == 0:
             return
         assert time.monotonic() < deadline, status.stdout

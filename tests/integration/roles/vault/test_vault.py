@@ -12,7 +12,7 @@ import hvac.exceptions
 import pytest
 import yaml
 
-from bench.lab_env import copy_lab_with
+from bench.lab_env import LAB, LAB_NAME, copy_lab_with
 from orchestrator.lab.config import LabConfig
 from orchestrator.roles.vault.ops import HEALTHY
 from orchestrator.secrets.kv import KvRef, KvStore
@@ -29,18 +29,18 @@ FIXTURE = Path(__file__).parents[3] / "fixtures" / "compose" / "platform.yml"
 def vault_env(lab: LabConfig) -> Environment:
     applied = apply_roles("vault")
     assert applied.returncode == 0, applied.stdout + applied.stderr
-    return validate_environment("lab")
+    return validate_environment(LAB)
 
 
 def test_second_apply_changes_nothing(vault_env: Environment) -> None:
-    plan = harden("plan", "--env", "lab", "--role", "pki", "--role", "vault", "--format", "json")
+    plan = harden("plan", "--env", LAB, "--role", "pki", "--role", "vault", "--format", "json")
     assert plan.returncode == 0, plan.stdout + plan.stderr
-    again = harden("apply", "--env", "lab", "--role", "pki", "--role", "vault", check=True)
+    again = harden("apply", "--env", LAB, "--role", "pki", "--role", "vault", check=True)
     assert "0 changes in 0 roles" in again.stderr + again.stdout
 
 
 def test_secret_zero_file_is_private_and_root_token_is_gone(vault_env: Environment) -> None:
-    path = init_file("lab")
+    path = init_file(LAB_NAME)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
     data = json.loads(path.read_text())
@@ -93,9 +93,9 @@ def test_approle_reads_only_its_own_path(vault_env: Environment) -> None:
 
 
 def test_login_renews_harden_own_credential_which_cannot_widen_its_rights(vault_env: Environment) -> None:
-    path = init_file("lab")
+    path = init_file(LAB_NAME)
     before = json.loads(path.read_text())["harden_approle"]
-    renewed = harden("vault", "login", "--env", "lab", check=True)
+    renewed = harden("vault", "login", "--env", LAB, check=True)
     assert "valid 604800 s" in renewed.stdout  # vault_admin_secret_id_ttl's default: it expires
     after = json.loads(path.read_text())["harden_approle"]
     assert after["role_id"] == before["role_id"] and after["secret_id"] != before["secret_id"]
@@ -114,7 +114,7 @@ def test_login_renews_harden_own_credential_which_cannot_widen_its_rights(vault_
 def test_secrets_import_moves_compose_secrets_into_vault(vault_env: Environment, tmp_path: Path) -> None:
     compose = tmp_path / "docker-compose.yml"
     compose.write_text(FIXTURE.read_text())
-    out = harden("secrets", "import", "--compose", str(compose), "--env", "lab", check=True)
+    out = harden("secrets", "import", "--compose", str(compose), "--env", LAB, check=True)
     assert "9 secret(s) found" in out.stdout or "10 secret(s) found" in out.stdout
     rewritten = (tmp_path / "docker-compose.harden.yml").read_text()
     original = yaml.safe_load(FIXTURE.read_text())
@@ -185,10 +185,10 @@ def test_a_restart_put_off_for_want_of_keys_waits_for_the_next_run_with_keys(
             assert put_off.returncode == 1 and "were not restarted" in put_off.stderr, put_off.stdout + put_off.stderr
         assert [lab_ssh(lab, h, marker).strip() for h in ("data-1", "data-2", "data-3")] == ["pending"] * 3
     finally:  # the lab as it was, restarted, for the tests after this one
-        restored = harden("apply", "--env", "lab", "--role", "vault", "--vault-keys-file", str(init_file("lab")))
+        restored = harden("apply", "--env", LAB, "--role", "vault", "--vault-keys-file", str(init_file(LAB_NAME)))
     assert restored.returncode == 0, restored.stdout + restored.stderr
     assert [lab_ssh(lab, h, marker).strip() for h in ("data-1", "data-2", "data-3")] == ["none"] * 3
-    assert harden("vault", "status", "--env", "lab").returncode == 0
+    assert harden("vault", "status", "--env", LAB).returncode == 0
 
 
 def _sealed(host: str, status: str) -> bool:
@@ -200,16 +200,16 @@ def test_restarted_node_is_reported_sealed_and_unsealed_by_command(vault_env: En
     lab_ssh(lab, "data-3", "systemctl restart openbao")
     time.sleep(1)
     try:
-        plan = harden("plan", "--env", "lab", "--role", "vault")
+        plan = harden("plan", "--env", LAB, "--role", "vault")
         assert plan.returncode == 1
         assert _sealed("data-3", plan.stdout)
-        status = harden("vault", "status", "--env", "lab")
+        status = harden("vault", "status", "--env", LAB)
         assert status.returncode == 3, status.stdout + status.stderr  # degraded: the others still serve
         assert "degraded: data-3: sealed" in status.stdout
     finally:  # a failed assertion must not leave the node sealed for the tests after this one
-        unsealed = harden("vault", "unseal", "--env", "lab", "--keys-file", str(init_file("lab")))
+        unsealed = harden("vault", "unseal", "--env", LAB, "--keys-file", str(init_file(LAB_NAME)))
     assert unsealed.returncode == 0, unsealed.stdout + unsealed.stderr
-    assert harden("vault", "status", "--env", "lab").returncode == 0
+    assert harden("vault", "status", "--env", LAB).returncode == 0
 
 
 @pytest.mark.fault
@@ -225,8 +225,8 @@ def test_power_cut_of_any_data_host_leaves_one_active_node(vault_env: Environmen
     """Each data host in turn loses power and comes back: Vault serves again within the bound, and apply works."""
     verdict, reasons, waited = vault_faults.power_cycle(vault_env, host, VAULT_RECOVERY_BOUND)
     assert verdict == HEALTHY, f"Vault {verdict} {waited:.0f}s after {host} came back: {'; '.join(reasons)}"
-    shown = harden("vault", "status", "--env", "lab")
+    shown = harden("vault", "status", "--env", LAB)
     assert shown.returncode == 0 and "active" in shown.stdout, shown.stdout + shown.stderr
-    applied = harden("apply", "--env", "lab", "--role", "vault")
+    applied = harden("apply", "--env", LAB, "--role", "vault")
     assert applied.returncode == 0, applied.stdout + applied.stderr
     print(f"power cut of {host}: Vault healthy {waited:.1f} s after its node was unsealed")
