@@ -11,8 +11,9 @@ would. Every module runs in exactly one shard, and a unit test checks that.
 
     python -m tests.run_suite [PYTEST_ARGS...]      (the same extra arguments to both shards)
 
-Each shard's lines are printed as they come, prefixed with its name; the exit status is the first
-non-zero status of the two (or 0).
+Each shard's lines are printed as they come, prefixed with its name: one line per test (pytest -v),
+since a relay of whole lines would hold -q's dots back until a line of them is full. The exit
+status is the first non-zero status of the two (or 0).
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ def main(extra: list[str]) -> int:
     shards = {"lab": (False, {}), "lab2": (True, {"HARDEN_LAB_ENV": str(second_env)})}
     procs: dict[str, tuple[subprocess.Popen[str], threading.Thread, float]] = {}
     for name, (second, env) in shards.items():
-        argv = [pytest, "-q", "-o", f"cache_dir=.pytest_cache/{name}", *extra, *shard_args(second)]
+        argv = [pytest, "-v", "-o", f"cache_dir=.pytest_cache/{name}", *extra, *shard_args(second)]
         proc = subprocess.Popen(
             argv,
             cwd=REPO_ROOT,
