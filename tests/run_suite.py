@@ -25,7 +25,6 @@ import threading
 import time
 from pathlib import Path
 
-from orchestrator.lab.artifacts import gather
 from orchestrator.lab.config import load_lab_config
 from orchestrator.lab.sibling import copy_lab
 from orchestrator.paths import REPO_ROOT, REPO_STATE_DIR
@@ -52,7 +51,6 @@ def _relay(name: str, proc: subprocess.Popen[str]) -> None:
 
 
 def main(extra: list[str]) -> int:
-    gather()  # once, before either shard's lab fixture asks for it
     second_env = copy_lab(load_lab_config("lab"), REPO_STATE_DIR / "shards" / "lab2", SECOND_LAB_NETWORK)
     pytest = str(Path(sys.executable).with_name("pytest"))
     shards = {"lab": (False, {}), "lab2": (True, {"HARDEN_LAB_ENV": str(second_env)})}

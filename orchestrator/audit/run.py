@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,7 +10,7 @@ from pathlib import Path
 from orchestrator.audit.model import Finding, Score, finding, score
 from orchestrator.audit.providers import Provider, providers
 from orchestrator.paths import REPO_STATE_DIR
-from orchestrator.revisions.store import git_state
+from orchestrator.revisions.store import git_state, open_db
 from orchestrator.validation import Environment
 
 
@@ -72,10 +71,7 @@ class AuditHistory:
 
     def __init__(self, path: Path | None = None) -> None:
         self.path = path or REPO_STATE_DIR / "revisions.db"
-        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        # two harden processes at once (two environments applied side by side) wait for each
-        # other's short writes instead of failing with "database is locked" after sqlite's 5 s
-        self._db = sqlite3.connect(self.path, timeout=60)
+        self._db = open_db(self.path)
         self._db.execute(SCHEMA)
 
     def record(self, report: AuditReport) -> None:

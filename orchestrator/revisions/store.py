@@ -107,13 +107,18 @@ def vars_digest(public: Mapping[str, Any]) -> str:
     return hashlib.sha256(json.dumps(public, sort_keys=True).encode()).hexdigest()
 
 
+def open_db(path: Path) -> sqlite3.Connection:
+    """The revisions database (the audit history lives there too). Two harden processes at once
+    (two environments applied side by side) wait for each other's short writes, instead of
+    failing with "database is locked" after sqlite's default 5 s."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return sqlite3.connect(path, timeout=60)
+
+
 class RevisionStore:
     def __init__(self, path: Path | None = None) -> None:
         self.path = path or REPO_STATE_DIR / "revisions.db"
-        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        # two harden processes at once (two environments applied side by side) wait for each
-        # other's short writes instead of failing with "database is locked" after sqlite's 5 s
-        self._db = sqlite3.connect(self.path, timeout=60)
+        self._db = open_db(self.path)
         self._db.execute(SCHEMA)
         columns = {row[1] for row in self._db.execute("PRAGMA table_info(revisions)")}
         if "data_format" not in columns:  # databases from before data formats were recorded
