@@ -26,7 +26,7 @@ from pathlib import Path
 
 import yaml
 
-from bench.lab_env import HARDEN, copy_lab_with
+from bench.lab_env import HARDEN, LAB, copy_lab_with
 from bench.provenance import machine
 from bench.tables import header, median_row
 from orchestrator.lab.config import LabConfig, load_lab_config
@@ -120,7 +120,7 @@ def load(lab: LabConfig, workdir: Path, runs: int, seconds: int, connections: in
     finally:
         ssh(lab, APP, f"sed -i '/ {NAME}$/d' /etc/hosts; systemctl stop {LOAD_UNIT}", check=False)
         ssh(lab, APP, BACKEND)
-        harden("apply", "--env", "lab", "--role", "edge")
+        harden("apply", "--env", LAB, "--role", "edge")
     return results
 
 
@@ -179,7 +179,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=32)
     args = parser.parse_args()
-    lab = load_lab_config("lab")
+    lab = load_lab_config(LAB)
     ssh(lab, APP, BACKEND)
     certs = certificates(lab, args.cert_runs)
     with tempfile.TemporaryDirectory() as tmp:
