@@ -283,14 +283,16 @@ def rollback(env_name: str, role: str, to: int | None, dry_run: bool, yes: bool)
 
 
 def _register_groups() -> None:
-    """The lab, and each role's own group, found by discovery (orchestrator/roles/<role>/cli.py)."""
+    """The lab, `compose`, and each role's own group, found by discovery (orchestrator/roles/<role>/cli.py)."""
     import importlib
     import importlib.util
 
+    from orchestrator.compose.cli import compose
     from orchestrator.lab.cli import lab
     from orchestrator.roles import ROLES
 
     main.add_command(lab)
+    main.add_command(compose)
     for spec in ROLES.values():
         name = f"orchestrator.roles.{spec.name}.cli"
         if importlib.util.find_spec(name) is not None:

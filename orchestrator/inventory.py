@@ -22,7 +22,7 @@ VARS_SUFFIXES = (".yml", ".yaml")
 # The other files an environment directory may hold: harden's settings, the lab's recipe, and the
 # inventory plugin's file for Ansible run without harden (plugins/inventory/harden.py).
 # Ansible is given the hosts file alone (group_vars/ and host_vars/ beside it), never the directory.
-ENVIRONMENT_FILES = ("harden.yml", "lab.yml", "inventory.harden.yml")
+ENVIRONMENT_FILES = ("harden.yml", "lab.yml", "inventory.harden.yml", "compose-policy.yml")
 VARS_DIRS = ("group_vars", "host_vars")
 
 

@@ -166,6 +166,20 @@ def _default_source(inv: Inventory, spec: RoleSpec) -> str:
     return display_path(inv.path / "group_vars" / f"{spec.vars_group}.yml")
 
 
+def _check_compose_policy(inv: Inventory) -> list[ConfigIssue]:
+    """The app services policy (`harden compose check`), when the environment has one."""
+    from orchestrator.compose.policy import POLICY_FILE, load_policy
+
+    path = inv.path / POLICY_FILE
+    if not path.is_file():
+        return []
+    try:
+        load_policy(path)
+    except ConfigError as exc:
+        return exc.issues
+    return []
+
+
 def validate_environment(env: str) -> Environment:
     """Load and validate; raise ConfigError listing every problem found."""
     inv = load_inventory(env)
@@ -188,6 +202,7 @@ def validate_environment(env: str) -> Environment:
             )
         role_vars[role], role_issues = _validate_role(inv, spec, settings_file, settings.protected)
         issues += role_issues
+    issues += _check_compose_policy(inv)
     if issues:
         raise ConfigError(issues)
     return Environment(inventory=inv, settings=settings, role_vars=role_vars)

@@ -50,6 +50,20 @@ def plain(value: Any) -> Any:
     return value
 
 
+def test_ansible_ignores_every_harden_file_of_an_environment_but_the_plugin_file() -> None:
+    import configparser
+    import re
+
+    from orchestrator.inventory import ENVIRONMENT_FILES
+
+    cfg = configparser.ConfigParser(interpolation=None)
+    cfg.read(REPO_ROOT / "ansible.cfg")
+    patterns = [p.strip() for p in cfg["defaults"]["inventory_ignore_patterns"].split(",")]
+    for name in ENVIRONMENT_FILES:
+        ignored = any(re.search(p, name) for p in patterns)
+        assert ignored is (name != "inventory.harden.yml"), name
+
+
 def test_every_environment_has_the_plugin_file() -> None:
     assert ENVIRONMENTS == ["lab", "production", "staging"]
     for env in ENVIRONMENTS:
