@@ -3,9 +3,11 @@ changed with a 20-line diff, the rest ok. Measured for each H: the seconds to tu
 results and render text, markdown and JSON, and the peak memory Python allocated meanwhile
 (tracemalloc), next to the smallest H as the baseline.
 
-Two streams: "shared", where a task changes the same way on every host it changes (a fleet with one
-template: the plan keeps each diff once, with its host names), and "per host", where every changed
-host's diff differs (a host-specific value in it), so the report itself grows with the hosts.
+Three streams: "shared", where a task changes the same way on every host it changes (a fleet with one
+template: the plan keeps each diff once, with its host names); "own address", where each changed
+host's diff holds its own address (a listen address), which the plan replaces with a placeholder, so
+it too is one diff; and "unique", where each changed host's diff holds a value of its own that is
+not its address or name (a certificate serial), so the report itself grows with the hosts.
 
 Usage (from the repository root; no lab): python -m bench.plan_scale [--runs 3]
 Writes bench/plan_scale.md.
@@ -41,7 +43,7 @@ TABLES = (
     ),
 )
 HOSTS = (250, 500, 1000)
-MODES = ("shared", "per host")
+MODES = ("shared", "own address", "unique")
 TASKS = 100
 
 
@@ -53,14 +55,16 @@ def events(hosts: int, mode: str = "shared", tasks: int = TASKS) -> Iterator[dic
         for host in range(hosts):
             changed = (task + host) % 10 == 0
             res: dict[str, Any] = {"changed": changed}
+            address = f"10.{host // 250}.{host % 250}.1"
             if changed:
-                own = after if mode == "shared" else after + f"listen = 10.{host // 250}.{host % 250}.1\n"
-                res["diff"] = [{"before": before, "after": own}]
+                own = {"shared": "", "own address": f"listen = {address}\n", "unique": f"serial = {host:08x}\n"}[mode]
+                res["diff"] = [{"before": before, "after": after + own}]
                 res["dest"] = f"/etc/app/task{task}.conf"
             yield {
                 "event": "runner_on_ok",
                 "event_data": {
                     "host": f"host-{host:04d}",
+                    "remote_addr": address,
                     "task": f"task {task}",
                     "task_action": "template",
                     "res": res,
@@ -111,7 +115,8 @@ def main() -> None:
         "more run that is not timed. Goal (issue 22): under 2 s at 1000 hosts, and memory that stays flat.",
         "",
         "Diffs *shared*: a task changes the same way on every host it changes (one template across a fleet). "
-        "*Per host*: each changed host's diff differs (a host-specific address in it).",
+        "*Own address*: each changed host's diff holds its own address (the address Ansible reaches it at). "
+        "*Unique*: each changed host's diff holds a value of its own that is not its address or name (a serial).",
         "",
         *header(TABLES[0]),
     ]
@@ -125,9 +130,10 @@ def main() -> None:
         "",
         "The plan is built as the events stream in (`orchestrator/plan.py`): each host's counts of ok, changed, "
         "failed, unreachable and skipped, and each changed or failed result once for all the hosts where it is "
-        "the same. The ok and skipped results are counted, never kept. With shared diffs what grows is the host "
-        "names each change lists; with per-host diffs the report itself holds one diff per changed host, so its "
-        "memory grows with them.",
+        "the same, once the host's own address and name in its diff are placeholders. The ok and skipped results "
+        "are counted, never kept. With shared diffs, or diffs that differ only by each host's own address, what "
+        "grows is the host names each change lists and each host's counts, which the JSON report prints. With "
+        "unique diffs the report itself holds one diff per changed host, so memory grows with what it prints.",
     ]
     OUT.write_text("\n".join(lines) + "\n")
     print(OUT.read_text())

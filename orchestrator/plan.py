@@ -2,9 +2,10 @@
 
 A plan is built as the events stream in and keeps what it shows: per-host counts of every status,
 and the changed, failed and unreachable results, each kept once for all the hosts where it is the
-same (a template that changes the same way on 1,000 hosts is one diff with 1,000 host names). The
-ok and skipped results are counted and dropped, so memory grows with the distinct changes and the
-host names, not with hosts x tasks (bench/plan_scale.md).
+same (a template that changes the same way on 1,000 hosts is one diff with 1,000 host names), once
+each host's own address and name in its diff are placeholders. The ok and skipped results are
+counted and dropped, so memory grows with what the report prints (the distinct changes, the host
+names, each host's counts), not with hosts x tasks (bench/plan_scale.md).
 """
 
 from __future__ import annotations
@@ -39,6 +40,59 @@ class TaskResult:
     status: str  # ok, changed, failed, unreachable, skipped
     diff: str = ""
     message: str = ""
+    address: str = ""  # the address Ansible reached the host at (ansible_host)
+
+
+HOST_MARK, ADDRESS_MARK = "<host>", "<address>"
+PLACEHOLDER_NOTES = {ADDRESS_MARK: "each host's own address", HOST_MARK: "each host's own inventory name"}
+
+
+def _is_distinct_name(host: str) -> bool:
+    """A host name that cannot be an ordinary word of a file (web-0042, db1, edge.example): only
+    such names are replaced, so that a host called "app" leaves /etc/app/ alone."""
+    return len(host) >= 4 and any(not c.isalpha() for c in host)
+
+
+def _replace_whole(text: str, value: str, mark: str, joiners: str) -> tuple[str, int]:
+    """``text`` with each occurrence of ``value`` that is not part of a longer word replaced by
+    ``mark``; a word goes on through letters, digits, "_" and ``joiners`` (without a regex: a pattern
+    per host would be compiled again for every result once Python's cache of 512 is full)."""
+
+    def word(at: int) -> bool:
+        return 0 <= at < len(text) and (text[at].isalnum() or text[at] == "_")
+
+    def joined(at: int, step: int) -> bool:  # a word character there, or a joiner then one
+        return word(at) or (0 <= at < len(text) and text[at] in joiners and word(at + step))
+
+    parts, start, count = [], 0, 0
+    i = text.find(value)
+    while i >= 0:
+        end = i + len(value)
+        if joined(i - 1, -1) or joined(end, 1):
+            i = text.find(value, i + 1)
+            continue
+        parts.append(text[start:i] + mark)
+        start, count = end, count + 1
+        i = text.find(value, end)
+    return "".join(parts) + text[start:], count
+
+
+def host_neutral(text: str, host: str, address: str) -> tuple[str, tuple[str, ...]]:
+    """``text`` with the host's own address and name as placeholders, and the placeholders used.
+
+    A template that differs on every host only by the host's own address or name is one change
+    across the fleet: with the placeholders, the plan keeps it once with its host names, instead
+    of once per host (bench/plan_scale.md)."""
+    used: list[str] = []
+    if address and address != host and address in text:
+        text, n = _replace_whole(text, address, ADDRESS_MARK, ".")  # 10.0.0.1 is not in 10.0.0.10
+        if n:
+            used.append(ADDRESS_MARK)
+    if host in text and _is_distinct_name(host):
+        text, n = _replace_whole(text, host, HOST_MARK, "-")  # db-1 is not in db-10 nor in db-1-old
+        if n:
+            used.append(HOST_MARK)
+    return text, tuple(used)
 
 
 @dataclass
@@ -52,6 +106,7 @@ class Outcome:
     diff: str = ""
     message: str = ""
     hosts: list[str] = field(default_factory=list)
+    placeholders: tuple[str, ...] = ()  # in the diff, standing for each host's own values
 
     @property
     def key(self) -> tuple[str, str, str, str, str, str]:
@@ -99,7 +154,9 @@ class Plan:
                 counts = self._counts[(r.role, host)] = HostCounts()
             setattr(counts, r.status, getattr(counts, r.status) + 1)
             if r.status in SHOWN:
-                self._keep(Outcome(r.role, r.task, r.action, r.status, r.diff, r.message, [host]))
+                # diffs only: an unreachable host's message is listed per host, with its own address
+                diff, marks = host_neutral(r.diff, host, r.address)
+                self._keep(Outcome(r.role, r.task, r.action, r.status, diff, r.message, [host], marks))
 
     def _keep(self, outcome: Outcome) -> None:
         kept = self._index.get(outcome.key)
@@ -108,6 +165,8 @@ class Plan:
             self.outcomes.append(outcome)
         else:
             kept.hosts.extend(outcome.hosts)
+            if outcome.placeholders != kept.placeholders:
+                kept.placeholders = tuple(dict.fromkeys(kept.placeholders + outcome.placeholders))
 
     def merge(self, other: Plan) -> None:
         """Add another plan of the same environment (a rollback's steps after its apply)."""
@@ -248,6 +307,7 @@ def results_from_events(role: str, events: Iterable[dict[str, Any]]) -> Iterator
             task=str(data.get("task", "?")),
             action=str(data.get("task_action", "")),
             status=kind,
+            address=str(data.get("remote_addr") or ""),
             diff=render_diff(res.get("diff"), res.get("dest") or res.get("path")) if kind == "changed" else "",
             message=_message(res, unreachable=kind == "unreachable") if kind in ("failed", "unreachable") else "",
         )
@@ -260,7 +320,11 @@ def redact_plan(plan: Plan, redactor: Redactor) -> Plan:
     )
     clean._counts = plan.counts()
     for o in plan.outcomes:
-        clean._keep(Outcome(o.role, o.task, o.action, o.status, redactor(o.diff), redactor(o.message), list(o.hosts)))
+        clean._keep(
+            Outcome(
+                o.role, o.task, o.action, o.status, redactor(o.diff), redactor(o.message), list(o.hosts), o.placeholders
+            )
+        )
     return clean
 
 

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from orchestrator.paths import TEMPLATES_DIR
-from orchestrator.plan import Outcome, Plan, plan_to_json
+from orchestrator.plan import PLACEHOLDER_NOTES, Outcome, Plan, plan_to_json
 from orchestrator.publish import marker
 
 MARKDOWN_CHUNK_LIMIT = 65_000
@@ -73,7 +73,13 @@ def render_text(plan: Plan) -> str:
             hosts = ", ".join(sorted(o.hosts))
             lines.append(f"  {marker} {hosts}: {o.task} [{o.status}]" + (f": {o.message}" if o.message else ""))
             lines.extend("      " + d for d in o.diff.splitlines())
+            if o.placeholders:
+                lines.append(f"      ({placeholder_note(o)})")
     return "\n".join(lines) + "\n"
+
+
+def placeholder_note(o: Outcome) -> str:
+    return "; ".join(f"{mark}: {PLACEHOLDER_NOTES[mark]}" for mark in o.placeholders)
 
 
 def _hosts(o: Outcome) -> str:
@@ -88,7 +94,8 @@ def _error_item(o: Outcome) -> str:
 
 def _change_item(o: Outcome) -> str:
     diff = f"\n```diff\n{o.diff}\n```\n" if o.diff else ""
-    return f"- {_hosts(o)} **{o.task}** ({o.action})\n{diff}\n"
+    note = f"\n_{placeholder_note(o)}_\n" if o.placeholders else ""
+    return f"- {_hosts(o)} **{o.task}** ({o.action})\n{diff}{note}\n"
 
 
 def _role_section(role: str, items: Sequence[str], changes: int, errors: int, hosts: int, part: int = 0) -> str:

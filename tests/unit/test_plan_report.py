@@ -60,6 +60,30 @@ def test_a_change_made_the_same_way_on_many_hosts_is_shown_once_with_every_host(
     assert len(report["counts"]) == 50 and sum(row["ok"] for row in report["counts"]) == 50
 
 
+def test_a_change_that_differs_only_by_each_host_s_own_address_and_name_is_shown_once() -> None:
+    def own(h: int) -> TaskResult:
+        diff = f"+listen = 10.9.0.{h}:5432\n+name = db-{h:02d}\n+peers = 10.9.0.1, 10.9.0.10"
+        return TaskResult("pg", f"db-{h:02d}", "Write patroni.yml", "template", "changed", diff, address=f"10.9.0.{h}")
+
+    plan = Plan(env="prod", results=[own(h) for h in range(1, 13)])
+    o, *apart = sorted(plan.outcomes, key=lambda x: -len(x.hosts))
+    # 10.9.0.1 and 10.9.0.10 are peers in every diff, and the own addresses of db-01 and db-10: their
+    # diffs differ from the others' (a peer line with <address> in it), so they are kept apart
+    assert len(o.hosts) == 10 and sorted(h for a in apart for h in a.hosts) == ["db-01", "db-10"]
+    assert o.diff == "+listen = <address>:5432\n+name = <host>\n+peers = 10.9.0.1, 10.9.0.10"
+    assert o.placeholders == ("<address>", "<host>")
+    assert "(<address>: each host's own address; <host>: each host's own inventory name)" in render_text(plan)
+    (chunk,) = render_markdown(plan)
+    assert "_<address>: each host's own address; <host>: each host's own inventory name_" in chunk
+    assert json.loads(render(plan, "json")[0])["results"][0]["placeholders"] == ["<address>", "<host>"]
+
+
+def test_a_host_named_like_a_word_is_not_replaced_in_paths() -> None:
+    r = TaskResult("app", "app", "Write", "template", "changed", "+path = /etc/app/app.conf", address="10.9.0.5")
+    (o,) = Plan(env="prod", results=[r]).outcomes
+    assert o.diff == "+path = /etc/app/app.conf" and o.placeholders == ()
+
+
 def test_template_diff_names_destination_not_temp_file() -> None:
     plan = load_plan("baseline_fresh_hosts")
     diff = next(r.diff for r in plan.changes if r.task == "Configure journald storage and retention")
@@ -228,3 +252,21 @@ def test_an_unreachable_host_is_named_with_ssh_s_verdict_not_its_banner() -> Non
     text = render_text(plan)
     assert "   data-1: Host key verification failed." in text, text
     assert "@@@" not in text
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "joiners", "expected"),
+    [
+        ("listen 10.0.0.1 now", "10.0.0.1", ".", "listen <m> now"),
+        ("peer 10.0.0.10", "10.0.0.1", ".", "peer 10.0.0.10"),
+        ("x.10.0.0.1", "10.0.0.1", ".", "x.10.0.0.1"),
+        ("at 10.0.0.1.", "10.0.0.1", ".", "at <m>."),
+        ("db-1-old db-1", "db-1", "-", "db-1-old <m>"),
+        ("db-1:5432", "db-1", "-", "<m>:5432"),
+        ("db-1.example.org", "db-1", "-", "<m>.example.org"),
+    ],
+)
+def test_only_whole_values_become_placeholders(text: str, value: str, joiners: str, expected: str) -> None:
+    from orchestrator.plan import _replace_whole
+
+    assert _replace_whole(text, value, "<m>", joiners)[0] == expected
