@@ -24,5 +24,6 @@ SPEC = RoleSpec(
         "/etc/systemd/system/apt-daily*.d/50-harden.conf",
         "/etc/harden/firewall.nft",
         "/etc/systemd/system/harden-firewall.service",
+        "/etc/systemd/system/harden-aide-init.service",
     ),
 )

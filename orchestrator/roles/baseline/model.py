@@ -206,6 +206,15 @@ class BaselineVars(StrictModel):
         ),
     )
     baseline_accounting_enabled: bool = Field(True, description="Collect system activity with sysstat.")
+    baseline_integrity_enabled: bool = Field(
+        True,
+        description=(
+            "File integrity with AIDE: SHA-512 hashes, the first database built in the background "
+            "(harden-aide-init.service) from the files as baseline leaves them, and Debian's nightly check "
+            "(dailyaidecheck.timer), which reports every file changed since, those of roles applied later "
+            "included: after a planned change, `systemctl start harden-aide-init` takes the new state in."
+        ),
+    )
     baseline_kernel_sysctls: dict[str, int] = Field(
         default_factory=lambda: {
             "kernel.kptr_restrict": 2,

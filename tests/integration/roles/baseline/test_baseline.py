@@ -67,6 +67,28 @@ def test_baseline_lifecycle(lab: LabConfig) -> None:
         assert "SystemMaxUse=500M" in journald
 
 
+# within lab_ssh's 120 s (on a lab host the first database took 10 s)
+AIDE_DB_READY = "for i in $(seq 100); do test -s /var/lib/aide/aide.db && exit 0; sleep 1; done; exit 1"
+AIDE_CHECK = "aide --config=/etc/aide/aide.conf --check --limit {} >/tmp/aide.out 2>&1; echo rc=$?; cat /tmp/aide.out"
+
+
+def test_aide_built_its_database_in_the_background_and_finds_a_new_file(lab: LabConfig) -> None:
+    """The database baseline started building is there on every host, the nightly check is
+    scheduled, the database holds the state the apply left, and a check finds a file added since."""
+    for host in lab.hosts:
+        lab_ssh(lab, host.name, AIDE_DB_READY)
+        assert lab_ssh(lab, host.name, "systemctl is-enabled dailyaidecheck.timer").strip() == "enabled"
+    # the firewall's rules, which baseline writes late in its run, are in the database as written
+    assert lab_ssh(lab, "ops-1", AIDE_CHECK.format("/etc/harden/firewall.nft")).startswith("rc=0")
+    lab_ssh(lab, "ops-1", "echo probe > /etc/harden/aide-probe")
+    try:
+        found = lab_ssh(lab, "ops-1", AIDE_CHECK.format("/etc/harden"))
+        # exit status bits: 1 added, 2 removed, 4 changed (the directory's mtime)
+        assert found.startswith("rc=5") and "f+++++++++++++++++: /etc/harden/aide-probe" in found, found
+    finally:
+        lab_ssh(lab, "ops-1", "rm -f /etc/harden/aide-probe")
+
+
 PROBE = (
     'python3 -c "import socket,sys\n'
     "s = socket.socket(); s.settimeout(2)\n"
@@ -129,8 +151,9 @@ LYNIS_ANSWERED = (
     "DEB-0280", "DEB-0831", "PKGS-7370", "PKGS-7394",  # libpam-tmpdir, needrestart, debsums, apt-show-versions
     "KRNL-5820", "USB-1000", "STRG-1846", "NETW-3200",  # core dumps; USB, firewire and uncommon protocols
     "FILE-7524", "ACCT-9626", "HRDN-7222",  # permissions, sysstat, compilers root-only
+    "FINT-4350", "FINT-4402",  # a file integrity tool (AIDE), with SHA-512
 )  # fmt: skip
-LYNIS_INDEX_FLOOR = 78  # measured on a lab host after baseline, firewall included (issue 21: 59 fresh)
+LYNIS_INDEX_FLOOR = 80  # measured on edge-1 after baseline, firewall and AIDE included (78 before AIDE; 59 fresh)
 
 
 def test_lynis_hardening_index_and_no_unwaived_suggestion(lab: LabConfig) -> None:
@@ -140,6 +163,8 @@ def test_lynis_hardening_index_and_no_unwaived_suggestion(lab: LabConfig) -> Non
     waived = {w["id"]: w["reason"] for w in WAIVERS["lynis"]}
     assert waived and all(r.strip() for r in waived.values())
     lab_ssh(lab, "edge-1", "DEBIAN_FRONTEND=noninteractive apt-get install -y -q lynis >/dev/null")
+    # AIDE's first database is built in the background after the apply; Lynis checks it (FINT-4316)
+    lab_ssh(lab, "edge-1", AIDE_DB_READY)
     lab_ssh(lab, "edge-1", "lynis audit system --quick --no-colors >/dev/null 2>&1 || true")
     report = lab_ssh(lab, "edge-1", "cat /var/log/lynis-report.dat")
     lines = report.splitlines()
