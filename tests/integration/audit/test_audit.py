@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from bench.lab_env import LAB
+from bench.lab_env import LAB, LAB_NAME
 from orchestrator.lab.config import LabConfig
 from orchestrator.validation import Environment, validate_environment
 from tests.faults import redis_faults as rf
@@ -65,7 +65,7 @@ def test_a_stopped_redis_replica_fails_the_redis_check_with_its_cause(env: Envir
     assert set(failed) == {"HR-REDIS-01"}, failed  # only the cause
     assert code == 1 and report["score"] < 100
     assert "1 of 2 replicas online" in failed["HR-REDIS-01"]["evidence"][0]["value"]
-    assert "harden apply --env lab --role redis_sentinel" in failed["HR-REDIS-01"]["fix"]
+    assert f"harden apply --env {LAB_NAME} --role redis_sentinel" in failed["HR-REDIS-01"]["fix"]
     rf.wait_replicas(lab, ra, master, 2)
 
 
