@@ -59,6 +59,11 @@ def _message(err: Any) -> str:
     return msg.removeprefix("Value error, ")
 
 
+def model_issues(exc: ValidationError, source: str) -> list[ConfigIssue]:
+    """A model's validation errors as `file: key: message` issues of ``source``."""
+    return [ConfigIssue(source, _loc_to_key(e["loc"]) or "(top level)", _message(e)) for e in exc.errors()]
+
+
 def load_settings(inv: Inventory) -> EnvironmentSettings:
     path = inv.path / SETTINGS_FILE
     source = display_path(path)
@@ -68,9 +73,7 @@ def load_settings(inv: Inventory) -> EnvironmentSettings:
     try:
         return EnvironmentSettings.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(
-            [ConfigIssue(source, _loc_to_key(e["loc"]) or "(top level)", _message(e)) for e in exc.errors()]
-        ) from None
+        raise ConfigError(model_issues(exc, source)) from None
 
 
 # Variables that name a file or directory holding a secret (ansible_ssh_private_key_file): a path

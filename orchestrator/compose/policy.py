@@ -184,8 +184,6 @@ def load_policy(path: Path | None) -> ComposePolicy:
     try:
         return ComposePolicy.model_validate(data)
     except ValidationError as exc:
-        from orchestrator.validation import _loc_to_key, _message  # the same file: key: message as validate
+        from orchestrator.validation import model_issues  # the same file: key: message as validate
 
-        raise ConfigError(
-            [ConfigIssue(source, _loc_to_key(e["loc"]) or "(top level)", _message(e)) for e in exc.errors()]
-        ) from None
+        raise ConfigError(model_issues(exc, source)) from None
