@@ -73,7 +73,8 @@ def check(compose_path: Path, env_name: str | None, policy_path: Path | None, fm
     from orchestrator.compose.report import EXIT_CLEAN, EXIT_FINDINGS, RENDERERS, open_findings
     from orchestrator.paths import display_path
 
-    policy, _ = policy_for(env_name, policy_path)
+    policy, source_of_policy = policy_for(env_name, policy_path)
+    click.echo(f"policy: {source_of_policy}", err=True)
     doc = document.load(compose_path)
     findings = check_project(doc, policy)
     click.echo(RENDERERS[fmt](display_path(compose_path), len(doc["services"]), findings), nl=False)
@@ -107,7 +108,8 @@ def fix(
     from orchestrator.compose.report import EXIT_CLEAN, EXIT_FINDINGS, RENDERERS
     from orchestrator.paths import display_path
 
-    policy, _ = policy_for(env_name, policy_path)
+    policy, source_of_policy = policy_for(env_name, policy_path)
+    click.echo(f"policy: {source_of_policy}", err=True)
     source = display_path(compose_path)
     result = fix_text(compose_path.read_text(), source, policy)
     target = output or compose_path

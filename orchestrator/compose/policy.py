@@ -152,10 +152,10 @@ class ComposePolicy(StrictModel):
 def policy_for(env: str | None, path: Path | None) -> tuple[ComposePolicy, str]:
     """The policy ``--policy`` names, else the environment's compose-policy.yml, else the defaults;
     and where it came from, for the report."""
-    if path is None and env is not None:
-        from orchestrator.inventory import resolve_env_path
-        from orchestrator.paths import display_path
+    from orchestrator.inventory import resolve_env_path
+    from orchestrator.paths import display_path
 
+    if path is None and env is not None:
         candidate = resolve_env_path(env) / POLICY_FILE
         if candidate.is_file():
             path = candidate
@@ -163,8 +163,6 @@ def policy_for(env: str | None, path: Path | None) -> tuple[ComposePolicy, str]:
             return ComposePolicy(), f"the defaults ({display_path(candidate)} does not exist)"
     if path is None:
         return ComposePolicy(), "the defaults"
-    from orchestrator.paths import display_path
-
     return load_policy(path), display_path(path)
 
 

@@ -39,7 +39,8 @@ def test_fix_diff_writes_nothing_then_fix_writes_and_a_rerun_changes_nothing(tmp
     fixed = compose.read_text()
     assert fixed != TODAY.read_text()
     code, _, err = run("fix", "--compose", str(compose), "--env", "staging")
-    assert code == 2 and err.startswith("fixed 0 finding(s)") and compose.read_text() == fixed
+    assert err.startswith("policy: inventories/staging/compose-policy.yml\nfixed 0 finding(s)")
+    assert code == 2 and compose.read_text() == fixed
 
 
 def test_a_file_that_is_not_compose_is_an_error_naming_it(tmp_path: Path) -> None:
