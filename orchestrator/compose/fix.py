@@ -63,12 +63,20 @@ def _as_list(value: Any) -> list[Any]:
     return [value] if isinstance(value, str) else list(value)
 
 
+def _mapping(parent: Service, key: str) -> Service:
+    """parent[key] as a mapping to add keys to: created when absent, and when the file left it
+    empty (`deploy:` alone in YAML is null)."""
+    value = parent.get(key)
+    if not isinstance(value, MutableMapping):
+        value = parent[key] = CommentedMap()
+    return value
+
+
 def _fix_limits(name: str, service: Service, policy: ComposePolicy) -> None:
     limits, reservations = policy.limits_of(name), policy.reservations_of(name)
-    deploy = service.setdefault("deploy", CommentedMap())
-    resources = deploy.setdefault("resources", CommentedMap())
-    have_limits = resources.setdefault("limits", CommentedMap())
-    have_reservations = resources.setdefault("reservations", CommentedMap())
+    resources = _mapping(_mapping(service, "deploy"), "resources")
+    have_limits = _mapping(resources, "limits")
+    have_reservations = _mapping(resources, "reservations")
     if "cpus" not in have_limits and "cpus" not in service:
         have_limits["cpus"] = str(limits.cpus)
     if "memory" not in have_limits and "mem_limit" not in service:
@@ -147,7 +155,7 @@ def _fix_logs(name: str, service: Service, policy: ComposePolicy) -> None:
     if not isinstance(logging, MutableMapping):
         logging = service["logging"] = CommentedMap()
         logging["driver"] = policy.logging.driver
-    options = logging.setdefault("options", CommentedMap())
+    options = _mapping(logging, "options")
     options["max-size"] = policy.logging.max_size
     options.setdefault("max-file", str(policy.logging.max_file))
 

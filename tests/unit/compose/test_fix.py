@@ -128,3 +128,17 @@ def test_a_health_port_nobody_declared_is_left_with_what_to_do() -> None:
     assert "services.worker.port" in why
     fixed = fix_text(text, "c.yml", ComposePolicy.model_validate({"services": {"worker": {"port": 9000}}}))
     assert "http://127.0.0.1:9000/health/ready" in fixed.after
+
+
+EMPTY_KEYS = ["deploy:", "deploy:\n      resources:", "logging:\n      driver: json-file\n      options:"]
+
+
+@pytest.mark.parametrize("empty", EMPTY_KEYS)
+def test_an_empty_key_in_the_file_is_filled_not_a_crash(empty: str) -> None:
+    """`deploy:` alone is null in YAML: fix fills it in, and check then finds no missing limit."""
+    text = f"services:\n  api:\n    image: a:1\n    {empty}\n"
+    policy = ComposePolicy.model_validate({"services": {"api": {"port": 8080}}})
+    result = fix_text(text, "c.yml", policy)
+    ids = {f.id for f in check_project(document.loads(result.after, "c.yml"), policy)}
+    assert "HR-APP-01" not in ids and "HR-APP-11" not in ids, result.after
+    assert not fix_text(result.after, "c.yml", policy).changed
