@@ -7,7 +7,8 @@ process at a time leaves the machine's cores partly idle; two keep them busy nea
 two, and each shard drives its own lab: shard `lab` the bundled inventory, shard `lab2` a copy of
 it on its own network (orchestrator/lab/sibling.py), named to the tests by HARDEN_LAB_ENV
 (bench/lab_env.py). Each shard applies the roles its modules require, once, as a lone pytest
-would. Every module runs in exactly one shard, and a unit test checks that.
+would. Every module runs in exactly one shard, but those of EVERY_SHARD in both, and a unit test
+checks that.
 
     python -m tests.run_suite [PYTEST_ARGS...]      (the same extra arguments to both shards)
 
@@ -33,13 +34,16 @@ INTEGRATION = Path("tests/integration")
 # The second shard's modules (directories or files under tests/integration); everything else runs
 # in the first shard. Keep the two shards' times (each prints its own at the end) close.
 SECOND_SHARD = ("roles/kafka", "roles/search", "roles/edge")
+# Modules each shard runs on its own lab: the plan on never-configured hosts, of the roles the
+# shard's modules apply (the module says how it picks them).
+EVERY_SHARD = ("lab/test_fresh_plan.py",)
 SECOND_LAB_NETWORK = "10.78.0.0/24"
 
 
 def shard_args(second: bool) -> list[str]:
     """The paths (and --ignore options) that select one shard's modules."""
     if second:
-        return [str(INTEGRATION / p) for p in SECOND_SHARD]
+        return [str(INTEGRATION / p) for p in (*EVERY_SHARD, *SECOND_SHARD)]
     return [str(INTEGRATION), *(f"--ignore={INTEGRATION / p}" for p in SECOND_SHARD)]
 
 

@@ -49,8 +49,8 @@ INTEGRATION_DIR = Path(__file__).parent
 
 
 def _rank(item: pytest.Item, order: list[str]) -> tuple[int, int]:
-    """lab/ first; then roles/<role>/ in the roles' dependency order (baseline's plan on
-    never-configured hosts comes first of all applies); then the modules that span roles
+    """lab/ first (its plan on never-configured hosts comes before any apply); then roles/<role>/
+    in the roles' dependency order; then the modules that span roles
     (revisions/, secrets/); tests marked lab_down last, whatever their file is called."""
     if item.get_closest_marker("lab_down"):
         return (3, 0)
