@@ -289,6 +289,14 @@ def _message(res: dict[str, Any], unreachable: bool = False) -> str:
     return text[:500]
 
 
+def _task_diff(res: dict[str, Any]) -> str:
+    """The task's diff; a loop's is each changed item's, in order (its result holds only theirs)."""
+    if "diff" not in res and isinstance(res.get("results"), list):
+        items = [i for i in res["results"] if isinstance(i, dict) and i.get("changed")]
+        return "\n".join(d for d in (render_diff(i.get("diff"), i.get("dest") or i.get("path")) for i in items) if d)
+    return render_diff(res.get("diff"), res.get("dest") or res.get("path"))
+
+
 def results_from_events(role: str, events: Iterable[dict[str, Any]]) -> Iterator[TaskResult]:
     """One result per task event, as the events stream in (a diff is rendered only for a change)."""
     for event in events:
@@ -308,7 +316,7 @@ def results_from_events(role: str, events: Iterable[dict[str, Any]]) -> Iterator
             action=str(data.get("task_action", "")),
             status=kind,
             address=str(data.get("remote_addr") or ""),
-            diff=render_diff(res.get("diff"), res.get("dest") or res.get("path")) if kind == "changed" else "",
+            diff=_task_diff(res) if kind == "changed" else "",
             message=_message(res, unreachable=kind == "unreachable") if kind in ("failed", "unreachable") else "",
         )
 

@@ -270,3 +270,21 @@ def test_only_whole_values_become_placeholders(text: str, value: str, joiners: s
     from orchestrator.plan import _replace_whole
 
     assert _replace_whole(text, value, "<m>", joiners)[0] == expected
+
+
+def test_a_loop_s_diff_is_each_changed_item_s() -> None:
+    """A looped task's final event holds its items' results, not a diff of its own."""
+    items = [
+        {"changed": True, "dest": "/etc/a.service", "diff": [{"before": "x=1\n", "after": "x=2\n"}]},
+        {"changed": False, "dest": "/etc/b.service", "diff": [{"before": "y\n", "after": "y\n"}]},
+        {"changed": True, "dest": "/etc/c.service", "diff": {"before": "", "after": "z\n"}},
+    ]
+    event = {
+        "event": "runner_on_ok",
+        "event_data": {"host": "h", "task": "units", "res": {"changed": True, "results": items}},
+    }
+    (result,) = results_from_events("r", [event])
+    assert result.status == "changed"
+    assert "--- /etc/a.service" in result.diff and "+x=2" in result.diff
+    assert "+++ /etc/c.service" in result.diff and "+z" in result.diff
+    assert "/etc/b.service" not in result.diff
