@@ -1,4 +1,4 @@
-"""`harden compose check` and `harden compose fix`."""
+"""`harden compose check`, `harden compose fix` and `harden compose units`."""
 
 from __future__ import annotations
 
@@ -126,3 +126,48 @@ def fix(
     if left:
         click.echo(RENDERERS[fmt](source, result.services, left, dict(result.unfixed)), nl=False, err=show_diff)
     sys.exit(EXIT_FINDINGS if left else EXIT_CLEAN)
+
+
+@compose.command("units")
+@compose_option
+@click.option("--project", required=True, help="The project's name: it prefixes containers, units and volumes.")
+@click.option(
+    "--var",
+    "variables",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="A value for the file's ${NAME} (repeatable), e.g. APP_BACKEND_ADDRESS=10.0.5.21.",
+)
+@format_option("text", "json")
+def units(compose_path: Path, project: str, variables: tuple[str, ...], fmt: str) -> None:
+    """Print the systemd unit of each service, as Podman would run the project.
+
+    Each service becomes one unit running `podman run` with every limit, health check and option
+    of the file (run `compose fix` first). What Podman cannot be given is an error naming the key.
+    Exit 0, or 1 on an error.
+
+    \b
+    Examples:
+      harden compose units --compose docker-compose.harden.yml --project platform --var APP_BACKEND_ADDRESS=10.0.5.21
+    """
+    import json
+
+    from orchestrator.compose import document
+    from orchestrator.compose.podman import project_units, unit_text
+    from orchestrator.errors import HardenError
+    from orchestrator.paths import display_path
+
+    values = {}
+    for item in variables:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise HardenError(f"--var {item!r}: expected NAME=VALUE")
+        values[name] = value
+    source = display_path(compose_path)
+    found = project_units(project, document.load(compose_path), source, values)
+    if fmt == "json":
+        out = [{"unit": u.unit, "service": u.service, "image": u.image, "text": unit_text(u, source)} for u in found]
+        click.echo(json.dumps(out, indent=2))
+        return
+    for unit in found:
+        click.echo(f"# --- /etc/systemd/system/{unit.unit}\n{unit_text(unit, source)}")
