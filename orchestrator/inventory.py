@@ -23,6 +23,9 @@ VARS_SUFFIXES = (".yml", ".yaml")
 # inventory plugin's file for Ansible run without harden (plugins/inventory/harden.py).
 # Ansible is given the hosts file alone (group_vars/ and host_vars/ beside it), never the directory.
 ENVIRONMENT_FILES = ("harden.yml", "lab.yml", "inventory.harden.yml", "compose-policy.yml")
+# harden's own directories: compose/ holds the app services' compose files (role app_services
+# reads and checks the ones its projects name)
+ENVIRONMENT_DIRS = ("compose",)
 VARS_DIRS = ("group_vars", "host_vars")
 
 
@@ -173,6 +176,8 @@ def _unread_files(path: Path, hosts_file: Path) -> list[ConfigIssue]:
     for entry in sorted(path.iterdir()):
         if entry.name.startswith(".") or entry == hosts_file or entry.name in ENVIRONMENT_FILES:
             continue
+        if entry.is_dir() and entry.name in ENVIRONMENT_DIRS:
+            continue
         if entry.is_dir() and entry.name in VARS_DIRS:
             for file in sorted(p for p in entry.rglob("*") if p.is_file() and not p.name.startswith(".")):
                 if file.suffix not in VARS_SUFFIXES:
@@ -189,7 +194,8 @@ def _unread_files(path: Path, hosts_file: Path) -> list[ConfigIssue]:
             ConfigIssue(
                 display_path(entry),
                 "(file name)",
-                f"not part of an environment (hosts.yml, {', '.join(ENVIRONMENT_FILES)}, group_vars/, host_vars/): "
+                f"not part of an environment (hosts.yml, {', '.join(ENVIRONMENT_FILES)}, "
+                f"{', '.join(d + '/' for d in ENVIRONMENT_DIRS)}, group_vars/, host_vars/): "
                 "move its content there, or remove it",
             )
         )

@@ -142,7 +142,8 @@ def _validate_role(
         }
         values = {k: v.value for k, v in own.items()}
         try:
-            models[host] = spec.model.model_validate(values, context={"protected": protected})
+            context = {"protected": protected, "environment_dir": inv.path}
+            models[host] = spec.model.model_validate(values, context=context)
         except ValidationError as exc:
             for err in exc.errors():
                 ctx = err.get("ctx") or {}

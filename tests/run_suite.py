@@ -33,7 +33,7 @@ from orchestrator.paths import REPO_ROOT, REPO_STATE_DIR
 INTEGRATION = Path("tests/integration")
 # The second shard's modules (directories or files under tests/integration); everything else runs
 # in the first shard. Keep the two shards' times (each prints its own at the end) close.
-SECOND_SHARD = ("roles/kafka", "roles/search", "roles/edge")
+SECOND_SHARD = ("roles/kafka", "roles/search", "roles/edge", "roles/app_services")
 # Modules each shard runs on its own lab: the plan on never-configured hosts, of the roles the
 # shard's modules apply (the module says how it picks them).
 EVERY_SHARD = ("lab/test_fresh_plan.py",)

@@ -7,6 +7,7 @@ Here they come from the registries this machine reaches, by package name:
 - the Kafka broker's jars from Maven Central (``org.apache.kafka:kafka_2.13`` and its dependencies)
 - OpenSearch with its security plugin, assembled from Maven Central (``opensearch_dist``)
 - Elasticsearch with x-pack security, Maven Central's integ-test distribution (``elasticsearch_dist``)
+- lab only: the app services' stand-in image, built from Debian's busybox-static (``app_image``)
 - a wheelhouse of Patroni 4.x with its etcd3 and psycopg2 dependencies from PyPI (Debian 12's
   Patroni 3.0.2 can overwrite a live leader key after a stall: patroni PR #2689, fixed in 3.0.3)
 Roles take the resulting paths as their ``*_artifact`` input.
@@ -25,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from orchestrator.errors import HardenError
+from orchestrator.lab.app_image import image_archive
 from orchestrator.lab.elasticsearch_dist import ELASTICSEARCH_VERSION, elasticsearch_tarball
 from orchestrator.lab.lock import exclusive
 from orchestrator.lab.maven import pom
@@ -227,6 +229,8 @@ def _gather(directory: Path, *, kafka: bool) -> dict[str, dict[str, str]]:
         )
     )
     found.append(Artifact("nofile-floor", "1", _nofile_floor(directory / "lab" / "nofile-floor.so")))
+    image, tag = image_archive(directory / "lab" / "app-image.tar")
+    found.append(Artifact("app-image", tag, image))
     manifest = {a.name: a.describe() for a in found}
     (directory / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     return manifest

@@ -41,6 +41,11 @@ class LabSettings(StrictModel):
     network: str = Field(..., description="CIDR of the lab's own switch (exists only in its namespaces).")
     gateway: str = Field(..., description="Bridge address in the switch namespace; routes nowhere.")
     image_packages: list[str] = Field(default_factory=list, description="Extra packages baked into the image.")
+    writable_cgroups: list[str] = Field(
+        default_factory=list,
+        description="Inventory groups whose hosts get writable cgroup controllers at boot: systemd-nspawn mounts "
+        "them read-only, and the app hosts' container limits need to write them.",
+    )
 
 
 @dataclass(frozen=True)
@@ -60,6 +65,7 @@ class LabConfig:
     inventory_path: Path
     settings: LabSettings
     hosts: tuple[LabHost, ...]
+    writable_cgroup_hosts: tuple[str, ...] = ()  # the hosts of settings.writable_cgroups
 
     @property
     def prefix_len(self) -> int:
@@ -150,6 +156,18 @@ def load_lab_config(env: str) -> LabConfig:
         if ipaddress.ip_address(str(sourced.value)) not in network:
             issues.append(ConfigIssue(sourced.file, f"{name}.ansible_host", f"not inside the lab network {network}"))
         hosts.append(LabHost(name=name, address=str(sourced.value), index=index))
+    writable = set()
+    for group in settings.writable_cgroups:
+        if group not in inv.groups:
+            issues.append(ConfigIssue(source, "writable_cgroups", f"no inventory group {group!r}"))
+        else:
+            writable |= set(inv.group_hosts(group))
     if issues:
         raise ConfigError(issues)
-    return LabConfig(env=inv.name, inventory_path=inv.path, settings=settings, hosts=tuple(hosts))
+    return LabConfig(
+        env=inv.name,
+        inventory_path=inv.path,
+        settings=settings,
+        hosts=tuple(hosts),
+        writable_cgroup_hosts=tuple(sorted(writable)),
+    )

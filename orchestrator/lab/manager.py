@@ -192,7 +192,27 @@ def up(config: LabConfig, log: Path | None = None) -> tuple[list[HostStatus], st
         to_boot.append((host, pid))
     with ThreadPoolExecutor(max_workers=max(len(to_boot), 1)) as pool:
         list(pool.map(lambda hp: _wait_running(config, *hp), to_boot))
+    for host, _ in to_boot:
+        if host.name in config.writable_cgroup_hosts:
+            _writable_cgroups(config, host)
     return [host_status(config, h, state) for h in config.hosts], how
+
+
+# The cgroup v1 controllers a container's limits write (memory, pids, cpu) and the others Podman
+# joins. Lab only: the host's root may then change any cgroup of this machine's hierarchy it sees.
+CGROUP_CONTROLLERS = ("pids", "memory", "cpu", "cpuacct", "cpuset", "freezer", "devices", "blkio")
+
+
+def _writable_cgroups(config: LabConfig, host: LabHost) -> None:
+    """Remount the host's cgroup v1 controllers read-write (systemd-nspawn mounts them read-only)."""
+    script = (
+        f"for c in {' '.join(CGROUP_CONTROLLERS)}; do "
+        'if findmnt -n -o OPTIONS "/sys/fs/cgroup/$c" | grep -q "^ro"; then '
+        'umount "/sys/fs/cgroup/$c" && mount -t cgroup -o "$c" cgroup "/sys/fs/cgroup/$c" || exit 1; fi; done'
+    )
+    proc = subprocess.run(ssh_command(config, host, script), capture_output=True, text=True, timeout=60)
+    if proc.returncode != 0:
+        raise HardenError(f"{host.name}: cannot make its cgroup controllers writable: {proc.stderr.strip()}")
 
 
 def down(config: LabConfig) -> None:

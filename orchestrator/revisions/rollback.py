@@ -9,6 +9,7 @@ undo), checks health (each role's health tasks run as part of it), and records a
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -112,9 +113,11 @@ def _run(
         for name, value in variables.items():
             if name not in resolved:
                 channel.put(name, value, host)
-    # what the orchestrator derives from the environment as it is now (baseline's firewall rules
-    # follow the roles the environment runs, not the revision)
-    for host, variables in (spec.derived_vars(env) if spec.derived_vars else {}).items():
+    # what the orchestrator derives: from the environment as it is now, with this role's values
+    # those of the revision (baseline's firewall rules follow the ports of the roles the
+    # environment runs; app_services' units follow the compose files the revision kept)
+    as_then = dataclasses.replace(env, role_vars={**env.role_vars, spec.name: dict(models)})
+    for host, variables in (spec.derived_vars(as_then) if spec.derived_vars else {}).items():
         for name, value in variables.items():
             channel.put(name, value, host, secrets=[])  # addresses and ports: nothing secret
     run_dir = new_run_dir(env.name, "rollback-plan" if check else "rollback")

@@ -34,11 +34,13 @@ class Component:
 
 # Who may connect to a Port: the role's own hosts, the environment's client groups
 # (baseline_firewall_clients), or anyone; any other word is an inventory group. LOCAL: the port
-# listens on loopback only, and the firewall opens nothing.
+# listens on loopback only, and the firewall opens nothing. CONTAINERS: the host's own container
+# networks (Podman's bridges), as a port for the host's containers (aardvark-dns answers them).
 PEERS = "peers"
 CLIENTS = "clients"
 ANY = "any"
 LOCAL = "local"
+CONTAINERS = "containers"
 
 
 @dataclass(frozen=True)
@@ -47,7 +49,7 @@ class Port:
     opens exactly these (orchestrator/roles/baseline/firewall.py)."""
 
     var: str  # the role variable that holds the port number, or a name when `number` is given
-    sources: tuple[str, ...]  # PEERS, CLIENTS, ANY, LOCAL, or inventory groups
+    sources: tuple[str, ...]  # PEERS, CLIENTS, ANY, LOCAL, CONTAINERS, or inventory groups
     proto: str = "tcp"
     groups: tuple[str, ...] = ()  # the role's groups whose hosts listen (default: all of them)
     enabled_by: str = ""  # a boolean role variable: the port is open only while it is true

@@ -12,13 +12,17 @@ from __future__ import annotations
 import ipaddress
 from typing import TYPE_CHECKING, Any
 
-from orchestrator.roles.spec import ANY, CLIENTS, LOCAL, PEERS, Port, RoleSpec
+from orchestrator.roles.spec import ANY, CLIENTS, CONTAINERS, LOCAL, PEERS, Port, RoleSpec
 
 if TYPE_CHECKING:
     from orchestrator.validation import Environment
 
 RULES_VAR = "harden_firewall_rules"
 SSH_PORT = 22
+
+
+# Podman's bridges under netavark: podman0, podman1, ... (one per container network)
+CONTAINER_INTERFACES = "podman*"
 
 
 def host_address(env: Environment, host: str) -> str:
@@ -105,6 +109,9 @@ def firewall_rules(env: Environment) -> dict[str, list[dict[str, Any]]]:
                 name = spec.name if short == "port" else short.removesuffix("_port")
                 number = port.number or int(getattr(model, port.var))
                 rule = {"role": spec.name, "name": name, "port": number, "proto": port.proto}
+                if CONTAINERS in port.sources:  # from the host's own container bridges, by interface
+                    rules[host].append({**_split(rule, []), "iifname": CONTAINER_INTERFACES})
+                    continue
                 rules[host].append(_split(rule, _sources(env, spec, port, host)))
         for opening in spec.openings(env) if spec.openings else []:
             rule = {"role": spec.name, "name": opening.name, "port": opening.port, "proto": opening.proto}

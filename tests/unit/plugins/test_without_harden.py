@@ -54,7 +54,7 @@ def test_ansible_ignores_every_harden_file_of_an_environment_but_the_plugin_file
     import configparser
     import re
 
-    from orchestrator.inventory import ENVIRONMENT_FILES
+    from orchestrator.inventory import ENVIRONMENT_DIRS, ENVIRONMENT_FILES
 
     cfg = configparser.ConfigParser(interpolation=None)
     cfg.read(REPO_ROOT / "ansible.cfg")
@@ -62,6 +62,9 @@ def test_ansible_ignores_every_harden_file_of_an_environment_but_the_plugin_file
     for name in ENVIRONMENT_FILES:
         ignored = any(re.search(p, name) for p in patterns)
         assert ignored is (name != "inventory.harden.yml"), name
+    assert ENVIRONMENT_DIRS
+    for name in ENVIRONMENT_DIRS:
+        assert any(re.search(p, name) for p in patterns), name
 
 
 def test_every_environment_has_the_plugin_file() -> None:

@@ -44,6 +44,14 @@ def test_each_port_opens_only_where_its_group_listens(lab_rules: dict[str, list[
     assert not [(h, p) for h, p in opened if p == 9999]
 
 
+def test_a_container_port_opens_to_the_host_s_own_bridges_only(lab_rules: dict[str, list[dict[str, Any]]]) -> None:
+    """app_services' DNS (aardvark-dns): from Podman's bridges on the app host, from no address."""
+    dns = _rules(lab_rules, "ops-1", "app_services", "dns")
+    assert sorted(r["proto"] for r in dns) == ["tcp", "udp"]
+    assert all(r["iifname"] == "podman*" and not r["any"] and not r["v4"] and not r["v6"] for r in dns)
+    assert not _rules(lab_rules, "data-1", "app_services", "dns")  # not an app host
+
+
 def test_the_edge_opens_its_backends_on_the_hosts_that_serve_them(lab_rules: dict[str, list[dict[str, Any]]]) -> None:
     backends = {r["port"]: r["v4"] for r in lab_rules["ops-1"] if r["role"] == "edge"}
     assert backends == {8081: ["10.77.0.31"], 8082: ["10.77.0.31"], 8083: ["10.77.0.31"]}

@@ -1,0 +1,124 @@
+"""Role app_services in the lab: the stand-in project (inventories/lab/compose/platform.yml) under
+Podman on ops-1. Converge, a zero-change re-run, the policy's limits in each container's live
+cgroup, a service over its memory killed and restarted alone, and a limit's rollout and rollback.
+(Check mode on fresh hosts: tests/integration/lab/test_fresh_plan.py.)"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from bench.lab_env import LAB, LAB_DIR, LAB_NAME
+from orchestrator.lab.config import LabConfig
+from tests.integration.conftest import apply_roles, harden, lab_ssh
+
+HOST = "ops-1"
+MIB = 1024 * 1024
+# inventories/lab/compose-policy.yml: the defaults, and billing's own limits
+LIMITS = {"gateway": (32 * MIB, 64), "orders": (32 * MIB, 64), "billing": (48 * MIB, 64)}
+WAIT = "/usr/local/sbin/harden-app-wait-healthy"
+
+
+@pytest.fixture(scope="module")
+def applied(lab: LabConfig) -> LabConfig:
+    done = apply_roles("app_services")
+    assert done.returncode == 0, done.stdout + done.stderr
+    return lab
+
+
+def _started(lab: LabConfig, service: str) -> str:
+    return lab_ssh(lab, HOST, f"podman container inspect -f '{{{{.State.StartedAt}}}}' platform-{service}").strip()
+
+
+def _restarts(lab: LabConfig, service: str) -> int:
+    return int(lab_ssh(lab, HOST, f"systemctl show -p NRestarts --value harden-app-platform-{service}").strip())
+
+
+def test_second_apply_changes_nothing(applied: LabConfig) -> None:
+    again = harden("plan", "--env", LAB, "--role", "app_services", "--format", "json")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert json.loads(again.stdout)["changes"] == 0
+
+
+def test_each_service_is_healthy_with_the_policy_limits_in_its_cgroup(applied: LabConfig) -> None:
+    lab = applied
+    for service, (memory, pids) in LIMITS.items():
+        container = f"platform-{service}"
+        assert lab_ssh(lab, HOST, f"systemctl is-active harden-app-{container}").strip() == "active"
+        lab_ssh(lab, HOST, f"podman healthcheck run {container}")
+        live = lab_ssh(
+            lab,
+            HOST,
+            f"podman exec {container} cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max",
+        ).split()
+        assert live == [str(memory), str(pids)], (service, live)
+        assert lab_ssh(lab, HOST, f"podman exec {container} id -u").strip() == "10001"
+        # read-only root, no capabilities
+        assert "Read-only" in lab_ssh(lab, HOST, f"podman exec {container} touch /x 2>&1 || true")
+        assert lab_ssh(lab, HOST, f"podman exec {container} cat /proc/1/status | grep CapEff").split()[-1] == (
+            "0000000000000000"
+        )
+    # only the routed gateway publishes, on the host's address: the edge host reaches it
+    address = lab.host(HOST).address
+    assert lab_ssh(lab, "edge-1", f"curl -fsS -m 5 http://{address}:8080/health/live").strip() == "ok"
+    published = lab_ssh(lab, HOST, "podman ps --format '{{.Names}} {{.Ports}}'")
+    assert [line.split()[0] for line in published.splitlines() if "->" in line] == ["platform-gateway"], published
+    # the services find each other by name: aardvark-dns on their bridge, through baseline's firewall
+    # (asked directly: BusyBox's nslookup also asks the fallback resolvers Podman lists, unreachable)
+    network = json.loads(lab_ssh(lab, HOST, "podman network inspect harden-platform"))[0]
+    server = network["subnets"][0]["gateway"]
+    container = json.loads(lab_ssh(lab, HOST, "podman container inspect platform-gateway"))[0]
+    expected = container["NetworkSettings"]["Networks"]["harden-platform"]["IPAddress"]
+    ask = f"for i in 1 2 3; do podman exec platform-orders nslookup gateway {server} 2>&1 && break; sleep 2; done"
+    answer = lab_ssh(lab, HOST, f"{ask} || true")  # aardvark-dns reloads as containers (re)start
+    assert "Name:" in answer and answer.rsplit("Address:", 1)[-1].split()[0] == expected, answer
+
+
+def test_a_service_over_its_memory_is_killed_and_restarted_alone(applied: LabConfig) -> None:
+    lab = applied
+    others = {s: _started(lab, s) for s in ("gateway", "billing")}
+    before = _restarts(lab, "orders")
+    cursor = lab_ssh(lab, HOST, "journalctl -n 0 --show-cursor -q | tail -1").strip().removeprefix("-- cursor: ")
+    lab_ssh(lab, HOST, "podman exec platform-orders touch /tmp/hog")  # the stand-in allocates until stopped
+    deadline = time.monotonic() + 60
+    while _restarts(lab, "orders") == before:
+        assert time.monotonic() < deadline, "orders was not restarted within 60 s"
+        time.sleep(1)
+    lab_ssh(lab, HOST, f"{WAIT} platform-orders 60")
+    died = lab_ssh(lab, HOST, f"journalctl --after-cursor='{cursor}' -u harden-app-platform-orders --no-pager")
+    assert "status=137" in died, died  # SIGKILL: the kernel's OOM killer, at the cgroup's limit
+    assert {s: _started(lab, s) for s in others} == others  # the others kept running
+
+
+def _changed_copy(tmp_path: Path) -> Path:
+    env_dir = tmp_path / LAB_NAME
+    shutil.copytree(LAB_DIR, env_dir)
+    compose = env_dir / "compose" / "platform.yml"
+    text = compose.read_text()
+    billing = text.index("  billing:")
+    assert "memory: 48m" in text[billing:]
+    compose.write_text(text[:billing] + text[billing:].replace("memory: 48m", "memory: 64m", 1))
+    return env_dir
+
+
+def test_a_limit_change_shows_in_the_plan_rolls_out_alone_and_rolls_back(applied: LabConfig, tmp_path: Path) -> None:
+    lab = applied
+    changed = _changed_copy(tmp_path)
+    plan = harden("plan", "--env", str(changed), "--role", "app_services", "--format", "json")
+    assert plan.returncode == 2, plan.stdout + plan.stderr
+    diffs = json.dumps(json.loads(plan.stdout))
+    assert "memory: 64m" in diffs and "--memory 64m" in diffs  # the compose file's diff, and the unit's
+    others = {s: _started(lab, s) for s in ("gateway", "orders")}
+    harden("apply", "--env", str(changed), "--role", "app_services", check=True)
+    limit = "podman exec platform-billing cat /sys/fs/cgroup/memory/memory.limit_in_bytes"
+    assert lab_ssh(lab, HOST, limit).strip() == str(64 * MIB)
+    assert {s: _started(lab, s) for s in others} == others  # only billing restarted
+
+    harden("rollback", "--env", str(changed), "--role", "app_services", "--yes", check=True)
+    assert lab_ssh(lab, HOST, limit).strip() == str(48 * MIB)
+    again = harden("plan", "--env", LAB, "--role", "app_services", "--format", "json")
+    assert again.returncode == 0 and json.loads(again.stdout)["changes"] == 0, again.stdout
