@@ -285,7 +285,7 @@ def _interpolate(value: Any, variables: Mapping[str, str], key: str, issues: _Is
             return variables[name]
         if default is not None:
             return default
-        issues.add(key, f"${{{name}}} has no value on this host (set it in app_services_variables)")
+        issues.add(key, f"${{{name}}} has no value: give it in the project's variables (or --var)")
         return match.group(0)
 
     return VARIABLE_RE.sub(replace, value)
