@@ -42,6 +42,9 @@ def java_command(home, main_class, heap="128m"):
     ]
 
 
+TIMED_OUT = 124  # run_tool's status for a tool that did not finish in time (as timeout(1) exits)
+
+
 def run_tool(home, main_class, args, heap="128m", timeout=300):
     """Run one tool; returns (rc, stdout, stderr). ``home`` holds libs/."""
     fd, path = tempfile.mkstemp(prefix="kafka-args-", dir="/run")
@@ -52,6 +55,10 @@ def run_tool(home, main_class, args, heap="128m", timeout=300):
         done = subprocess.run(
             ["java", "@" + path], capture_output=True, text=True, timeout=timeout, check=False, stdin=subprocess.DEVNULL
         )
+    except subprocess.TimeoutExpired:
+        # a failed read with its reason, as for any other failure (a module's traceback said only
+        # "No start of json char found")
+        return TIMED_OUT, "", f"{main_class.rsplit('.', 1)[-1]} gave no answer within {timeout} s"
     finally:
         os.unlink(path)
     return done.returncode, done.stdout, done.stderr

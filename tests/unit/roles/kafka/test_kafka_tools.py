@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+from pathlib import Path
 from types import ModuleType
 
 import pytest
@@ -154,3 +155,22 @@ def test_every_tool_starts_from_the_same_java_command() -> None:
     argv = KT.java_command("/opt/kafka/current", KT.TOPICS)
     assert argv[0] == "java" and argv[-1] == KT.TOPICS and "/opt/kafka/current/libs/*" in argv
     assert [name for name, _tool, _args in KT.HEALTH_READS] == ["status", "replication", "topics"]
+
+
+def test_a_tool_that_does_not_answer_in_time_is_a_failed_read_with_its_reason(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """kafka_health retries a failed read until its own deadline; a timeout used to escape as a
+    traceback, which Ansible reported only as "No start of json char found"."""
+    seen: list[str] = []
+
+    def slow(argv: list[str], **kwargs: object) -> None:
+        seen.append(argv[1].removeprefix("@"))
+        raise KT.subprocess.TimeoutExpired(argv, kwargs["timeout"])
+
+    monkeypatch.setattr(KT.subprocess, "run", slow)
+    real_mkstemp = KT.tempfile.mkstemp
+    monkeypatch.setattr(KT.tempfile, "mkstemp", lambda prefix, dir: real_mkstemp(prefix=prefix, dir=tmp_path))
+    rc, out, err = KT.run_tool("/opt/kafka", KT.QUORUM, ["describe", "--status"], timeout=60)
+    assert (rc, out) == (KT.TIMED_OUT, "") and err == "MetadataQuorumCommand gave no answer within 60 s"
+    assert seen and not Path(seen[0]).exists()  # the argument file is removed all the same
