@@ -35,12 +35,12 @@ CHECK_ADDRESS = "192.0.2.1"  # TEST-NET-1: stands in for each host's address whi
 
 def _project(
     inv_path: Path, project: Mapping[str, Any], address: str, content: str | None = None
-) -> tuple[str, str, list[ServiceUnit]]:
-    """The file's text (``content`` when given: a revision's), its display name and its units;
-    ConfigError names the file and the key."""
+) -> tuple[str, list[ServiceUnit]]:
+    """The file's text (``content`` when given: a revision's) and its units; ConfigError names
+    the file and the key. The policy is the environment's as it is now, also for a rollback."""
     from orchestrator.compose import document
     from orchestrator.compose.checks import check_project
-    from orchestrator.compose.policy import POLICY_FILE, load_policy
+    from orchestrator.compose.policy import load_policy
     from orchestrator.compose.report import open_findings
     from orchestrator.errors import ConfigIssue
     from orchestrator.paths import display_path
@@ -62,7 +62,7 @@ def _project(
             ]
         )
     variables = {BACKEND_VARIABLE: address, **dict(project.get("variables") or {})}
-    return text, source, project_units(str(project["name"]), doc, source, variables)
+    return text, project_units(str(project["name"]), doc, source, variables)
 
 
 def check_projects(inv: Inventory, values: Mapping[str, Any]) -> list[TopologyIssue]:
@@ -91,7 +91,7 @@ def host_vars(env: Environment) -> dict[str, dict[str, Any]]:
     for host, model in env.role_vars.get("app_services", {}).items():
         projects, units = [], []
         for project in model.app_services_projects:  # type: ignore[attr-defined]
-            text, _, services = _project(
+            text, services = _project(
                 env.inventory.path, project.model_dump(), host_address(env, host), project.content
             )
             networks = [{"name": network_name(project.name), "internal": True}]
