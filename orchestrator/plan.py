@@ -297,28 +297,74 @@ def _task_diff(res: dict[str, Any]) -> str:
     return render_diff(res.get("diff"), res.get("dest") or res.get("path"))
 
 
+CENSORED_KEY = "censored"  # ansible-runner's whole result of a no_log task: its `changed` is dropped too
+
+
+def _result(role: str, data: dict[str, Any], kind: str, res: dict[str, Any]) -> TaskResult:
+    return TaskResult(
+        role=role,
+        host=str(data.get("host", "?")),
+        task=str(data.get("task", "?")),
+        action=str(data.get("task_action", "")),
+        status=kind,
+        address=str(data.get("remote_addr") or ""),
+        diff=_task_diff(res) if kind == "changed" else "",
+        message=_message(res, unreachable=kind == "unreachable") if kind in ("failed", "unreachable") else "",
+    )
+
+
 def results_from_events(role: str, events: Iterable[dict[str, Any]]) -> Iterator[TaskResult]:
-    """One result per task event, as the events stream in (a diff is rendered only for a change)."""
+    """One result per task event, as the events stream in (a diff is rendered only for a change).
+
+    ansible-runner replaces the whole result of a ``no_log`` task with ``{"censored": ...}``,
+    `changed` included, so such a task's change shows only in Ansible's own per-host count
+    (playbook_on_stats). Those results wait for it: on a host whose count exceeds the changes
+    seen, as many hidden tasks changed. When all of them did, each is a change; otherwise each
+    change is named as one of them (which one, the output does not say)."""
+    hidden: dict[str, list[dict[str, Any]]] = {}  # per host, its censored ok results, in order
+    seen: dict[str, int] = {}  # per host, the changes its results showed
     for event in events:
-        kind = RESULT_EVENTS.get(str(event.get("event")))
+        name = str(event.get("event"))
+        data = event.get("event_data", {})
+        if name == "playbook_on_stats":
+            for host, found in sorted(hidden.items()):
+                yield from _hidden_changes(
+                    role, found, int((data.get("changed") or {}).get(host, 0)) - seen.get(host, 0)
+                )
+            hidden.clear()
+            seen.clear()
+            continue
+        kind = RESULT_EVENTS.get(name)
         if kind is None:
             continue
-        data = event.get("event_data", {})
         res = data.get("res") or {}
         if kind == "ok" and res.get("changed"):
             kind = "changed"
         if kind == "failed" and data.get("ignore_errors"):
             kind = "ok"
-        yield TaskResult(
-            role=role,
-            host=str(data.get("host", "?")),
-            task=str(data.get("task", "?")),
-            action=str(data.get("task_action", "")),
-            status=kind,
-            address=str(data.get("remote_addr") or ""),
-            diff=_task_diff(res) if kind == "changed" else "",
-            message=_message(res, unreachable=kind == "unreachable") if kind in ("failed", "unreachable") else "",
-        )
+        host = str(data.get("host", "?"))
+        if kind == "ok" and set(res) == {CENSORED_KEY}:
+            hidden.setdefault(host, []).append(data)
+            continue
+        if kind == "changed":
+            seen[host] = seen.get(host, 0) + 1
+        yield _result(role, data, kind, res)
+    for found in hidden.values():  # no count came (the run was cut short): as shown
+        yield from _hidden_changes(role, found, 0)
+
+
+def _hidden_changes(role: str, found: list[dict[str, Any]], changed: int) -> Iterator[TaskResult]:
+    if changed <= 0 or changed >= len(found):
+        for data in found:
+            yield _result(role, data, "changed" if changed > 0 else "ok", {})
+        return
+    names = ", ".join(dict.fromkeys(str(d.get("task", "?")) for d in found))
+    for i, data in enumerate(found):
+        if i < changed:
+            yield _result(role, {**data, "task": f"one of these tasks, whose output is hidden (no_log): {names}"},
+                          "changed", {})  # fmt: skip
+        else:
+            yield _result(role, data, "ok", {})
 
 
 def redact_plan(plan: Plan, redactor: Redactor) -> Plan:

@@ -7,7 +7,7 @@ controller and writes what each service runs, flag by flag; a key it cannot carr
 error naming the file and the key, never dropped in silence.
 
 What the translation keeps, per service: the image and its command, environment (values from
-the file; secrets come from `env_file`, which the host renders from Vault onto tmpfs), user,
+the file; secrets come from `env_file`: systemd decrypts each into the unit's ramfs), user,
 read-only root with its tmpfs, capabilities, security options, the health check, the limits and
 reservations, the ports published on an explicit address (the routed services), named volumes,
 the restart policy (systemd's, so a service the kernel killed for its memory comes back), and
@@ -29,7 +29,21 @@ from orchestrator.compose.checks import parse_ports
 from orchestrator.errors import ConfigError, ConfigIssue
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
-SECRETS_DIR = "/run/harden-apps"  # tmpfs: one directory per project, the env files rendered from Vault
+# A service's secrets env file: encrypted on the host (systemd-creds, the host's key) under
+# CREDENTIALS_DIR/<project>/<file>.cred; systemd decrypts it at each start into the unit's own
+# credentials directory (%d: /run/credentials/<unit>, ramfs, mode 0400), where podman reads it.
+CREDENTIALS_DIR = "/var/lib/harden-apps/credentials"
+ENV_FILE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*\.env$")
+
+
+class Specifier(str):
+    """An argument systemd must expand (``%d/name.env``): written into the unit unquoted."""
+
+
+def credential_path(project: str, name: str) -> str:
+    return f"{CREDENTIALS_DIR}/{project}/{name}.cred"
+
+
 # keys that need nothing on the podman command line
 IGNORED = {"container_name", "expose", "networks"}
 LOG_DRIVERS = {"json-file": "k8s-file", "local": "k8s-file", "k8s-file": "k8s-file", "journald": "journald"}
@@ -43,7 +57,7 @@ class ServiceUnit:
     args: list[str]  # `podman run` options, then the image, then the command
     after: list[str] = field(default_factory=list)  # units of the services it depends on
     restart: str = "on-failure"  # systemd's Restart=
-    env_files: list[str] = field(default_factory=list)  # on the host, under SECRETS_DIR
+    env_files: list[str] = field(default_factory=list)  # credential names: each file's base name
 
     @property
     def container(self) -> str:
@@ -174,8 +188,11 @@ def _service(project: str, name: str, service: Mapping[str, Any], names: set[str
         elif option == "env_file":
             for path in _list(value):
                 base = str(path.get("path") if isinstance(path, Mapping) else path).rsplit("/", 1)[-1]
+                if not ENV_FILE_RE.match(base) or base in env_files:
+                    issues.add(where, f"{base!r}: each env file needs its own name, <letters, digits, _.->.env")
+                    continue
                 env_files.append(base)
-                args += ["--env-file", f"{SECRETS_DIR}/{project}/{base}"]
+                args += ["--env-file", Specifier(f"%d/{base}")]
         elif option == "user":
             args += ["--user", str(value)]
         elif option == "read_only":
@@ -320,6 +337,8 @@ _PLAIN = re.compile(r"^[A-Za-z0-9_@+=:,./-]+$")
 
 def systemd_quote(arg: str) -> str:
     """One word of an Exec= line: systemd splits on spaces, unquotes, and expands $VAR and %x."""
+    if isinstance(arg, Specifier):
+        return str(arg)
     escaped = arg.replace("%", "%%").replace("$", "$$")
     if _PLAIN.match(escaped):
         return escaped
@@ -332,6 +351,9 @@ def unit_text(unit: ServiceUnit, source: str) -> str:
     run = " ".join(systemd_quote(a) for a in unit.args)
     target = project_target(unit.project)
     requires = " ".join(["network-online.target", *unit.after])
+    credentials = "".join(
+        f"LoadCredentialEncrypted={name}:{credential_path(unit.project, name)}\n" for name in unit.env_files
+    )
     return (
         f"# harden app_services: service {unit.service} of project {unit.project} ({source})\n"
         "[Unit]\n"
@@ -342,6 +364,7 @@ def unit_text(unit: ServiceUnit, source: str) -> str:
         "\n"
         "[Service]\n"
         "Environment=PODMAN_SYSTEMD_UNIT=%n\n"
+        f"{credentials}"
         f"Restart={unit.restart}\n"
         "RestartSec=2\n"
         "TimeoutStartSec=180\n"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -288,3 +289,37 @@ def test_a_loop_s_diff_is_each_changed_item_s() -> None:
     assert "--- /etc/a.service" in result.diff and "+x=2" in result.diff
     assert "+++ /etc/c.service" in result.diff and "+z" in result.diff
     assert "/etc/b.service" not in result.diff
+
+
+def _hidden(task: str, host: str = "h") -> dict[str, Any]:
+    """A no_log task's result as ansible-runner writes it: `changed` dropped with the rest."""
+    return {"event": "runner_on_ok", "event_data": {"host": host, "task": task, "res": {"censored": "hidden"}}}
+
+
+def _stats(**changed: int) -> dict[str, Any]:
+    return {"event": "playbook_on_stats", "event_data": {"changed": changed}}
+
+
+def test_a_hidden_task_s_change_is_counted_from_ansible_s_own_count() -> None:
+    shown = {"event": "runner_on_ok", "event_data": {"host": "h", "task": "file", "res": {"changed": True}}}
+    events = [_hidden("secret a"), shown, _hidden("secret b"), _hidden("secret a", "g"), _stats(h=3, g=0)]
+    results = [(r.host, r.task, r.status) for r in results_from_events("r", events)]
+    assert sorted(results) == [
+        ("g", "secret a", "ok"),
+        ("h", "file", "changed"),
+        ("h", "secret a", "changed"),
+        ("h", "secret b", "changed"),
+    ]
+
+
+def test_when_some_hidden_tasks_changed_each_change_names_the_candidates() -> None:
+    events = [_hidden("secret a"), _hidden("secret b"), _stats(h=1)]
+    results = [(r.task, r.status) for r in results_from_events("r", events)]
+    assert results == [
+        ("one of these tasks, whose output is hidden (no_log): secret a, secret b", "changed"),
+        ("secret b", "ok"),
+    ]
+
+
+def test_hidden_results_without_a_count_are_kept_as_ok() -> None:
+    assert [r.status for r in results_from_events("r", [_hidden("secret a")])] == ["ok"]

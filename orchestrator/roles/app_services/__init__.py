@@ -11,7 +11,7 @@ SPEC = RoleSpec(
     summary="The app services' compose projects under Podman and systemd: limits, health checks, internal networks",
     model=AppServicesVars,
     groups=("apps",),
-    requires=("baseline",),
+    requires=("baseline", "vault"),  # the services' secrets come from Vault
     topology=check_projects,
     derived_vars=host_vars,
     # each project's containers find each other by name through aardvark-dns on their bridge

@@ -2,12 +2,42 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field, ValidationInfo, model_validator
 
-from orchestrator.models.base import StrictModel
+from orchestrator.models.base import Secret, StrictModel
+
+MANIFEST_SUFFIX = ".vault.json"  # next to the compose file, as `harden secrets import` writes it
+
+
+class AppSecret(StrictModel):
+    """One variable of a service's secrets env file: where its value lives in Vault."""
+
+    service: str = Field(..., pattern=r"^[a-z0-9][a-z0-9_.-]*$", description="The service that reads it.")
+    variable: str = Field(..., pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", description="Its environment variable.")
+    value: Secret = Field(..., description="Its Vault reference (generate: created there when missing).")
+
+
+def read_manifest(path: Path) -> list[dict[str, Any]]:
+    """The secrets of ``path`` (service -> variable -> reference, as `harden secrets import` writes
+    it; a reference may also be {vault: ..., generate: {...}}), as AppSecret values."""
+    try:
+        found = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{path.name}: not readable JSON ({exc})") from None
+    if not isinstance(found, dict) or not all(isinstance(v, dict) for v in found.values()):
+        raise ValueError(f"{path.name}: expected an object of services, each an object of variables")
+    out = []
+    for service, variables in sorted(found.items()):
+        for variable, ref in sorted(variables.items()):
+            if isinstance(ref, str) and not ref.startswith("vault:"):  # never repeat the value
+                expected = "a Vault reference ('vault:<mount>/data/<path>#<key>'), never the secret itself"
+                raise ValueError(f"{path.name}: {service}.{variable}: {expected}")
+            out.append({"service": service, "variable": variable, "value": ref})
+    return out
 
 
 class AppProject(StrictModel):
@@ -33,6 +63,12 @@ class AppProject(StrictModel):
         description="Not set by hand: harden reads the file into it at validation, so that each revision keeps "
         "the file it deployed and a rollback deploys that file again.",
     )
+    secrets: list[AppSecret] = Field(
+        [],
+        description="Not set by hand: read at validation from the file's manifest (<compose>.vault.json, "
+        "written by `harden secrets import`): the Vault reference of each variable of each service's "
+        "env_file. References only; the values go to the hosts encrypted (systemd-creds).",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -41,7 +77,12 @@ class AppProject(StrictModel):
         if directory is not None and isinstance(data, dict) and isinstance(data.get("compose"), str):
             # validating the environment: the file as it is now (a revision's values keep theirs)
             path = Path(directory) / data["compose"]
-            data = {**data, "content": path.read_text() if path.is_file() else None}  # the spec names a missing file
+            manifest = path.with_name(path.name + MANIFEST_SUFFIX)
+            data = {
+                **data,
+                "content": path.read_text() if path.is_file() else None,  # the spec names a missing file
+                "secrets": read_manifest(manifest) if manifest.is_file() else [],
+            }
         return data
 
 

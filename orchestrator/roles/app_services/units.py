@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from orchestrator.compose.podman import (
+    CREDENTIALS_DIR,
     ServiceUnit,
+    credential_path,
     edge_network_name,
     network_name,
     project_target,
@@ -24,6 +26,7 @@ from orchestrator.compose.podman import (
 from orchestrator.compose.policy import POLICY_FILE
 from orchestrator.errors import ConfigError
 from orchestrator.inventory import Inventory
+from orchestrator.roles.app_services.model import MANIFEST_SUFFIX, read_manifest
 from orchestrator.roles.spec import TopologyIssue
 
 if TYPE_CHECKING:
@@ -62,7 +65,54 @@ def _project(
             ]
         )
     variables = {BACKEND_VARIABLE: address, **dict(project.get("variables") or {})}
-    return text, project_units(str(project["name"]), doc, source, variables)
+    units = project_units(str(project["name"]), doc, source, variables)
+    secrets = project.get("secrets")
+    if secrets is None:  # the inventory's values, before the model read the manifest
+        manifest = path.with_name(path.name + MANIFEST_SUFFIX)
+        try:
+            secrets = read_manifest(manifest) if manifest.is_file() else []
+        except ValueError as exc:
+            raise ConfigError([ConfigIssue(f"{source}{MANIFEST_SUFFIX}", "(file)", str(exc))]) from None
+    _check_secrets(units, list(secrets), source)
+    return text, units
+
+
+def _has_ref(value: Any) -> bool:
+    if isinstance(value, Mapping):
+        value = value.get("vault")
+    return isinstance(value, str) and value.startswith("vault:")
+
+
+def _check_secrets(units: list[ServiceUnit], secrets: list[Mapping[str, Any]], source: str) -> None:
+    """Each env file is ``<service>.env`` of a service in the manifest, and the manifest names
+    no service that reads none (`harden secrets import` writes both that way)."""
+    from orchestrator.errors import ConfigIssue
+
+    manifest = f"{source}{MANIFEST_SUFFIX}"
+    in_manifest = {str(s["service"]) for s in secrets}
+    read = {name.removesuffix(".env") for unit in units for name in unit.env_files}
+    issues = [
+        ConfigIssue(
+            source,
+            f"services.{unit.service}.env_file",
+            f"{name}: {manifest} has no service {name.removesuffix('.env')!r}: harden renders env files only from "
+            "Vault (`harden secrets import` writes the manifest)",
+        )
+        for unit in units
+        for name in unit.env_files
+        if name.removesuffix(".env") not in in_manifest
+    ]
+    issues += [
+        ConfigIssue(manifest, service, f"no service reads {service}.env (an env_file entry in {source})")
+        for service in sorted(in_manifest - read)
+    ]
+    issues += [
+        ConfigIssue(manifest, f"{s['service']}.{s['variable']}", "needs its Vault reference ('vault:...')")
+        for s in secrets
+        if not _has_ref(s.get("value"))
+    ]
+    if issues:
+        raise ConfigError(issues)
 
 
 def check_projects(inv: Inventory, values: Mapping[str, Any]) -> list[TopologyIssue]:
@@ -102,8 +152,14 @@ def host_vars(env: Environment) -> dict[str, dict[str, Any]]:
             )
             units += [
                 {"project": project.name, "service": s.service, "unit": s.unit, "container": s.container,
-                 "image": s.image, "env_files": s.env_files, "text": unit_text(s, project.compose)}
+                 "image": s.image, "text": unit_text(s, project.compose),
+                 "credentials": [{"name": name, "service": name.removesuffix(".env"),
+                                  "path": credential_path(project.name, name)} for name in s.env_files]}
                 for s in services
             ]  # fmt: skip
-        found[host] = {"_app_services_projects": projects, "_app_services_units": units}
+        found[host] = {
+            "_app_services_projects": projects,
+            "_app_services_units": units,
+            "_app_services_credentials_dir": CREDENTIALS_DIR,
+        }
     return found

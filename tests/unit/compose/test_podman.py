@@ -9,7 +9,7 @@ import pytest
 
 from orchestrator.compose import document
 from orchestrator.compose.fix import fix_text
-from orchestrator.compose.podman import SECRETS_DIR, project_units, unit_name
+from orchestrator.compose.podman import credential_path, project_units, unit_name, unit_text
 from orchestrator.compose.policy import load_policy
 from orchestrator.errors import ConfigError
 from orchestrator.secrets.compose_import import find_secrets, load_compose, rewrite_text
@@ -61,12 +61,18 @@ def test_only_the_routed_service_publishes_and_on_the_host_address(hardened: dic
     assert all(p.startswith("10.0.5.21:") for p in published["api-gateway"])
 
 
-def test_secrets_reach_a_service_only_as_files_on_tmpfs(hardened: dict[str, object]) -> None:
+def test_secrets_reach_a_service_only_as_credentials_systemd_decrypts_at_start(hardened: dict[str, object]) -> None:
     units = project_units("platform", hardened, "docker-compose.harden.yml", HOST)
     with_files = [u for u in units if u.env_files]
     assert with_files  # today's file has secrets: import moved them to env files
     for unit in with_files:
-        assert _flag(unit.args, "--env-file") == [f"{SECRETS_DIR}/platform/{f}" for f in unit.env_files]
+        assert unit.env_files == [f"{unit.service}.env"]
+        assert _flag(unit.args, "--env-file") == [f"%d/{f}" for f in unit.env_files]
+        text = unit_text(unit, "platform.yml")
+        assert f" --env-file %d/{unit.service}.env " in text  # a specifier systemd expands, not quoted
+        assert f"LoadCredentialEncrypted={unit.service}.env:{credential_path('platform', unit.service + '.env')}\n" in (
+            text
+        )
     values = {item.value for item in find_secrets(load_compose(FIXTURES / "platform-today.yml"))}
     assert values
     argv = " ".join(a for u in units for a in u.args)
@@ -119,3 +125,13 @@ def test_order_health_forms_and_named_volumes() -> None:
     assert api.args[-4:] == ["a:1", "serve", "--port", "8080"]
     assert _flag(api.args, "--volume") == ["p-cache:/var/cache/api:ro"] and "--no-healthcheck" in api.args
     assert _flag(api.args, "--log-opt") == ["max-size=10m"] and _flag(api.args, "--stop-timeout") == ["90"]
+
+
+def test_two_env_files_of_one_name_are_refused() -> None:
+    text = "services:\n  api:\n    image: a:1\n    env_file: [a/x.env, b/x.env, ./y.txt]\n"
+    with pytest.raises(ConfigError) as caught:
+        project_units("p", document.loads(text, "c.yml"), "c.yml")
+    assert [(i.key, i.message.split(":")[0]) for i in caught.value.issues] == [
+        ("services.api.env_file", "'x.env'"),
+        ("services.api.env_file", "'y.txt'"),
+    ]

@@ -1,7 +1,8 @@
 """Role app_services in the lab: the stand-in project (inventories/lab/compose/platform.yml) under
 Podman on ops-1. Converge, a zero-change re-run, the policy's limits in each container's live
-cgroup, a service over its memory killed and restarted alone, and a limit's rollout and rollback.
-(Check mode on fresh hosts: tests/integration/lab/test_fresh_plan.py.)"""
+cgroup, a service over its memory killed and restarted alone, a secret from Vault in the service
+(encrypted on the host, changed in Vault and rolled out to that service alone, in no log), and a
+limit's rollout and rollback. (Check mode on fresh hosts: tests/integration/lab/test_fresh_plan.py.)"""
 
 from __future__ import annotations
 
@@ -14,6 +15,10 @@ import pytest
 
 from bench.lab_env import LAB, LAB_DIR, LAB_NAME
 from orchestrator.lab.config import LabConfig
+from orchestrator.paths import REPO_STATE_DIR
+from orchestrator.secrets.kv import KvRef, KvStore
+from orchestrator.secrets.vault_session import admin_client
+from orchestrator.validation import validate_environment
 from tests.integration.conftest import apply_roles, harden, lab_ssh
 
 HOST = "ops-1"
@@ -92,6 +97,67 @@ def test_a_service_over_its_memory_is_killed_and_restarted_alone(applied: LabCon
     died = lab_ssh(lab, HOST, f"journalctl --after-cursor='{cursor}' -u harden-app-platform-orders --no-pager")
     assert "status=137" in died, died  # SIGKILL: the kernel's OOM killer, at the cgroup's limit
     assert {s: _started(lab, s) for s in others} == others  # the others kept running
+
+
+# inventories/lab/compose/platform.yml.vault.json: billing's one secret, generated on the first apply
+TOKEN_REF = KvRef.parse("vault:secret/data/billing#api_token")
+CREDENTIAL = "/var/lib/harden-apps/credentials/platform/billing.env.cred"
+
+
+def _vault_token(value: str | None = None) -> str:
+    """billing's token as Vault holds it (after writing ``value`` there)."""
+    with admin_client(validate_environment(LAB)) as admin:
+        assert admin is not None
+        store = KvStore(admin)
+        if value is not None:
+            store.put(TOKEN_REF, value)
+        found = store.read(TOKEN_REF)
+    assert found
+    return found
+
+
+def _leaks(lab: LabConfig, secret: str, outputs: list[str]) -> list[str]:
+    """Where ``secret`` shows in plaintext: harden's output and run artifacts (job_events
+    included), and on the host its configuration, harden's state, its journal and /var/log."""
+    found = [f"output {i}" for i, text in enumerate(outputs) if secret in text]
+    scanned = [p for p in REPO_STATE_DIR.rglob("*") if p.is_file() and p.stat().st_size < 50_000_000]
+    assert len(scanned) > 10
+    found += [str(p) for p in scanned if secret.encode() in p.read_bytes()]
+    grep = f"grep -rlF -- '{secret}' /etc /var/lib/harden-apps /var/log /root 2>/dev/null || true"
+    found += lab_ssh(lab, HOST, grep).split()
+    if secret in lab_ssh(lab, HOST, "journalctl --no-pager -o cat"):
+        found.append("journal")
+    return found
+
+
+def test_a_service_reads_its_secret_from_vault_kept_encrypted_and_a_change_rolls_out_to_it_alone(
+    applied: LabConfig,
+) -> None:
+    lab = applied
+    token = _vault_token()
+    assert len(token) == 32
+    printenv = "podman exec platform-{} sh -c 'echo $BILLING_API_TOKEN'"
+    assert lab_ssh(lab, HOST, printenv.format("billing")).strip() == token
+    assert lab_ssh(lab, HOST, printenv.format("orders")).strip() == ""  # only the service that reads it
+    # on disk only encrypted, root's alone; decrypted only into the unit's own ramfs while it starts
+    assert lab_ssh(lab, HOST, f"stat -c '%a %U' {CREDENTIAL} $(dirname {CREDENTIAL})").split() == [
+        "600", "root", "700", "root"
+    ]  # fmt: skip
+    unit = lab_ssh(lab, HOST, "systemctl cat harden-app-platform-billing")
+    assert f"LoadCredentialEncrypted=billing.env:{CREDENTIAL}" in unit and "--env-file %d/billing.env" in unit
+    assert _leaks(lab, token, []) == []
+
+    others = {s: _started(lab, s) for s in ("gateway", "orders")}
+    rotated = _vault_token("Rotated-" + token[8:])
+    plan = harden("plan", "--env", LAB, "--role", "app_services", "--format", "json")
+    assert plan.returncode == 2 and json.loads(plan.stdout)["changes"] >= 1, plan.stdout + plan.stderr
+    applied_again = harden("apply", "--env", LAB, "--role", "app_services", check=True)
+    assert lab_ssh(lab, HOST, printenv.format("billing")).strip() == rotated
+    assert {s: _started(lab, s) for s in others} == others  # only billing restarted
+    again = harden("plan", "--env", LAB, "--role", "app_services", "--format", "json")
+    assert json.loads(again.stdout)["changes"] == 0, again.stdout
+    outputs = [plan.stdout, plan.stderr, applied_again.stdout, applied_again.stderr, again.stdout]
+    assert _leaks(lab, rotated, outputs) == []
 
 
 def _changed_copy(tmp_path: Path) -> Path:

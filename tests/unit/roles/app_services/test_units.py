@@ -70,3 +70,58 @@ def test_a_revision_keeps_the_file_it_deployed(tmp_path: Path) -> None:
     as_then = dataclasses.replace(env, role_vars={**env.role_vars, "app_services": {host: older}})
     billing = next(u for u in host_vars(as_then)[host]["_app_services_units"] if u["service"] == "billing")
     assert "--memory 40m" in billing["text"]
+
+
+def test_each_env_file_becomes_a_credential_from_the_manifest() -> None:
+    env = validate_environment("staging")
+    (host,) = env.role_vars["app_services"]
+    (project,) = env.role_vars["app_services"][host].app_services_projects  # type: ignore[attr-defined]
+    units = host_vars(env)[host]["_app_services_units"]
+    credentials = [c for u in units for c in u["credentials"]]
+    assert len(credentials) == 14 and all(c["name"] == f"{c['service']}.env" for c in credentials)
+    assert {c["service"] for c in credentials} == {s.service for s in project.secrets}
+    assert all(s.value.vault and s.value.vault.startswith("vault:secret/data/") for s in project.secrets)
+
+
+def _lab_copy(tmp_path: Path) -> Path:
+    env = tmp_path / "lab"
+    shutil.copytree(INVENTORIES / "lab", env)
+    return env
+
+
+def _issues(env: Path) -> list[tuple[str, str]]:
+    with pytest.raises(ConfigError) as caught:
+        validate_environment(str(env))
+    return [(i.key, i.message) for i in caught.value.issues]
+
+
+def test_an_env_file_without_a_manifest_entry_is_refused(tmp_path: Path) -> None:
+    env = _lab_copy(tmp_path)
+    (env / "compose" / "platform.yml.vault.json").unlink()
+    ((key, message),) = _issues(env)
+    assert key == "app_services_projects[0].compose"
+    assert "compose/platform.yml: services.billing.env_file: billing.env:" in message
+    assert "platform.yml.vault.json has no service 'billing'" in message
+
+
+def test_a_manifest_service_that_reads_no_env_file_is_refused(tmp_path: Path) -> None:
+    env = _lab_copy(tmp_path)
+    manifest = env / "compose" / "platform.yml.vault.json"
+    manifest.write_text(manifest.read_text().replace('"billing"', '"orders"'))
+    messages = [m for _, m in _issues(env)]
+    assert any("platform.yml.vault.json: orders: no service reads orders.env" in m for m in messages), messages
+
+
+def test_a_manifest_entry_without_a_vault_reference_is_refused(tmp_path: Path) -> None:
+    env = _lab_copy(tmp_path)
+    (env / "compose" / "platform.yml.vault.json").write_text('{"billing": {"TOKEN": {"generate": {"length": 32}}}}')
+    messages = [m for _, m in _issues(env)]
+    assert any("billing.TOKEN: needs its Vault reference" in m for m in messages), messages
+
+
+def test_a_literal_value_in_the_manifest_is_refused(tmp_path: Path) -> None:
+    env = _lab_copy(tmp_path)
+    (env / "compose" / "platform.yml.vault.json").write_text('{"billing": {"TOKEN": "hunter2hunter2"}}')
+    issues = _issues(env)
+    assert issues and all("hunter2" not in m for _, m in issues)
+    assert any("platform.yml.vault.json: billing.TOKEN: a Vault reference" in m for _, m in issues), issues
