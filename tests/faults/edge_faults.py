@@ -17,6 +17,9 @@ EDGE_ADDRESS = _HOSTS.host(EDGE).address
 APP_ADDRESS = _HOSTS.host(APP).address
 # the lab's routers (inventories/lab/group_vars/edge.yml): name -> (challenge, backend port)
 ROUTES = {"app.harden.test": ("http", 8081), "tls.harden.test": ("tls", 8082), "dns.harden.test": ("dns", 8081)}
+# the route to the app services' gateway (role app_services runs it: tests/integration/roles/app_services/)
+APP_ROUTES = {"platform.harden.test": ("http", 8080)}
+ALL_ROUTES = {**ROUTES, **APP_ROUTES}
 ACME_STORE = "/var/lib/traefik/acme.json"
 # trivial backends on the app host's private address, each with a /health file
 BACKEND = f"""

@@ -23,4 +23,5 @@ SPEC = RoleSpec(
         "/etc/systemd/system/harden-app-*",
     ),
     play_name="App services (Podman)",
+    cli_name="apps",
 )

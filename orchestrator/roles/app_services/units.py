@@ -133,17 +133,27 @@ def check_projects(inv: Inventory, values: Mapping[str, Any]) -> list[TopologyIs
     return issues
 
 
-def host_vars(env: Environment) -> dict[str, dict[str, Any]]:
-    """Per app host: each project's file, networks and target, and each service's unit."""
+def host_projects(env: Environment) -> dict[str, list[tuple[Any, str, list[ServiceUnit]]]]:
+    """Per app host: each project (its model), the file's text and the services it runs there."""
     from orchestrator.roles.baseline.firewall import host_address
 
-    found: dict[str, dict[str, Any]] = {}
+    found: dict[str, list[tuple[Any, str, list[ServiceUnit]]]] = {}
     for host, model in env.role_vars.get("app_services", {}).items():
-        projects, units = [], []
+        found[host] = []
         for project in model.app_services_projects:  # type: ignore[attr-defined]
             text, services = _project(
                 env.inventory.path, project.model_dump(), host_address(env, host), project.content
             )
+            found[host].append((project, text, services))
+    return found
+
+
+def host_vars(env: Environment) -> dict[str, dict[str, Any]]:
+    """Per app host: each project's file, networks and target, and each service's unit."""
+    found: dict[str, dict[str, Any]] = {}
+    for host, deployed in host_projects(env).items():
+        projects, units = [], []
+        for project, text, services in deployed:
             networks = [{"name": network_name(project.name), "internal": True}]
             if any("--publish" in s.args for s in services):
                 networks.append({"name": edge_network_name(project.name), "internal": False})

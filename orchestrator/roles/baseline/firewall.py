@@ -127,4 +127,8 @@ def inventory_host(env: Environment, address: str) -> str | None:
 
 def firewall_host_vars(env: Environment) -> dict[str, dict[str, Any]]:
     """baseline's derived variables: each host's rules (an empty list where baseline does not run)."""
-    return {host: {RULES_VAR: found} for host, found in firewall_rules(env).items() if _baseline(env, host)}
+    return {
+        host: {RULES_VAR: found, "_baseline_fw_container_interfaces": CONTAINER_INTERFACES}
+        for host, found in firewall_rules(env).items()
+        if _baseline(env, host)
+    }

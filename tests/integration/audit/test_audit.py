@@ -41,7 +41,7 @@ def test_the_applied_lab_passes_every_check(env: Environment) -> None:
     assert code == 0 and report["score"] == 100.0
     ids = {c["id"] for c in report["checks"]}
     # the status of every role with live state, the limits of every role with units, secrets, hosts
-    assert {"HR-VAULT-01", "HR-PG-01", "HR-REDIS-01", "HR-KAFKA-01", "HR-SEARCH-01", "HR-EDGE-01"} <= ids
+    assert {"HR-VAULT-01", "HR-PG-01", "HR-REDIS-01", "HR-KAFKA-01", "HR-SEARCH-01", "HR-EDGE-01", "HR-APPS-01"} <= ids
     assert {"HR-PG-02", "HR-REDIS-02", "HR-VAULT-02", "HR-SEC-01", "HR-SEC-02", "HR-HOST-01", "HR-HOST-02"} <= ids
     assert all(c["evidence"] for c in report["checks"])
     print(f"{len(ids)} checks in {report['seconds']} s")

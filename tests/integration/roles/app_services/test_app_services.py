@@ -7,6 +7,7 @@ limit's rollout and rollback. (Check mode on fresh hosts: tests/integration/lab/
 from __future__ import annotations
 
 import json
+import secrets
 import shutil
 import time
 from pathlib import Path
@@ -19,6 +20,7 @@ from orchestrator.paths import REPO_STATE_DIR
 from orchestrator.secrets.kv import KvRef, KvStore
 from orchestrator.secrets.vault_session import admin_client
 from orchestrator.validation import validate_environment
+from tests.faults.edge_faults import APP_ROUTES, EDGE_ADDRESS
 from tests.integration.conftest import apply_roles, harden, lab_ssh
 
 HOST = "ops-1"
@@ -67,9 +69,18 @@ def test_each_service_is_healthy_with_the_policy_limits_in_its_cgroup(applied: L
         assert lab_ssh(lab, HOST, f"podman exec {container} cat /proc/1/status | grep CapEff").split()[-1] == (
             "0000000000000000"
         )
+    # `harden apps status` reads the same from the live host (the audit's HR-APPS-01)
+    status = json.loads(harden("apps", "status", "--env", LAB, "--format", "json", check=True).stdout)
+    assert status["verdict"] == "healthy", status["reasons"]
+    assert {r["service"]: r["memory (live / file)"] for r in status["rows"]} == {
+        s: f"{memory // MIB}M / {memory // MIB}M" for s, (memory, _) in LIMITS.items()
+    }
     # only the routed gateway publishes, on the host's address: the edge host reaches it
     address = lab.host(HOST).address
     assert lab_ssh(lab, "edge-1", f"curl -fsS -m 5 http://{address}:8080/health/live").strip() == "ok"
+    # and to nobody else: a published port is DNAT'd past the input chain, and baseline's firewall
+    # filters it in its forward chain by the same sources (data-1 reached it before that)
+    assert lab_ssh(lab, "data-1", f"curl -sS -m 3 http://{address}:8080/health/live 2>&1 || true").startswith("curl:")
     published = lab_ssh(lab, HOST, "podman ps --format '{{.Names}} {{.Ports}}'")
     assert [line.split()[0] for line in published.splitlines() if "->" in line] == ["platform-gateway"], published
     # the services find each other by name: aardvark-dns on their bridge, through baseline's firewall
@@ -81,6 +92,27 @@ def test_each_service_is_healthy_with_the_policy_limits_in_its_cgroup(applied: L
     ask = f"for i in 1 2 3; do podman exec platform-orders nslookup gateway {server} 2>&1 && break; sleep 2; done"
     answer = lab_ssh(lab, HOST, f"{ask} || true")  # aardvark-dns reloads as containers (re)start
     assert "Name:" in answer and answer.rsplit("Address:", 1)[-1].split()[0] == expected, answer
+
+
+def test_the_edge_routes_the_gateway_over_tls(applied: LabConfig) -> None:
+    """The lab's edge route `platform` (inventories/lab/group_vars/edge.yml) reaches the one
+    service that publishes (the others publish nothing: the test above)."""
+    lab = applied
+    assert apply_roles("lab_acme", "edge", only_missing=True).returncode == 0
+    ((name, (_, port)),) = APP_ROUTES.items()
+    root = "/run/app-test-pebble-root.pem"  # Pebble makes a new root at each start
+    lab_ssh(lab, HOST, f"curl -sSf --cacert /etc/pebble/tls/ca.crt https://127.0.0.1:15000/roots/0 -o {root}")
+    ask = f"curl -sS -m 5 --cacert {root} --resolve {name}:443:{EDGE_ADDRESS} https://{name}/health/ready"
+    deadline = time.monotonic() + 90  # the certificate is ordered when the route first appears
+    while (answer := lab_ssh(lab, HOST, f"{ask} 2>&1 || true").strip()) != "ok":
+        assert time.monotonic() < deadline, answer
+        time.sleep(2)
+    address = lab.host(HOST).address
+    assert port == 8080 and f"http://{address}:{port}" in _edge_backends(lab)
+
+
+def _edge_backends(lab: LabConfig) -> str:
+    return lab_ssh(lab, "edge-1", "cat /etc/traefik/dynamic/*.yml")
 
 
 def test_a_service_over_its_memory_is_killed_and_restarted_alone(applied: LabConfig) -> None:
@@ -148,7 +180,8 @@ def test_a_service_reads_its_secret_from_vault_kept_encrypted_and_a_change_rolls
     assert _leaks(lab, token, []) == []
 
     others = {s: _started(lab, s) for s in ("gateway", "orders")}
-    rotated = _vault_token("Rotated-" + token[8:])
+    rotated = _vault_token(secrets.token_hex(16))
+    assert rotated != token
     plan = harden("plan", "--env", LAB, "--role", "app_services", "--format", "json")
     assert plan.returncode == 2 and json.loads(plan.stdout)["changes"] >= 1, plan.stdout + plan.stderr
     applied_again = harden("apply", "--env", LAB, "--role", "app_services", check=True)

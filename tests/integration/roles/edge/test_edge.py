@@ -18,7 +18,17 @@ from orchestrator.lab.config import LabConfig
 from orchestrator.secrets.resolver import role_secrets_path
 from orchestrator.secrets.vault_session import admin_client
 from orchestrator.validation import Environment, validate_environment
-from tests.faults.edge_faults import ACME_STORE, APP, APP_ADDRESS, BACKEND, EDGE, EDGE_ADDRESS, ROUTES, served_serials
+from tests.faults.edge_faults import (
+    ACME_STORE,
+    ALL_ROUTES,
+    APP,
+    APP_ADDRESS,
+    BACKEND,
+    EDGE,
+    EDGE_ADDRESS,
+    ROUTES,
+    served_serials,
+)
 from tests.integration.conftest import apply_roles, assert_units_have_limits, harden, harden_bin, lab_ssh
 
 PEBBLE_ROOT = "/run/edge-test-pebble-root.pem"
@@ -95,7 +105,10 @@ def test_every_unit_has_its_resource_limits(lab: LabConfig, edge_env: Environmen
 def test_each_challenge_gets_a_certificate_the_acme_root_verifies(lab: LabConfig, edge_env: Environment) -> None:
     acme = json.loads(lab_ssh(lab, EDGE, f"cat {ACME_STORE}"))
     by_resolver = {r: [c["domain"]["main"] for c in (v.get("Certificates") or [])] for r, v in acme.items()}
-    assert by_resolver == {challenge: [name] for name, (challenge, _) in ROUTES.items()}, by_resolver
+    expected: dict[str, list[str]] = {}
+    for name, (challenge, _) in ALL_ROUTES.items():
+        expected.setdefault(challenge, []).append(name)
+    assert {r: sorted(n) for r, n in by_resolver.items()} == {r: sorted(n) for r, n in expected.items()}, by_resolver
     for name, (_, port) in ROUTES.items():
         # verified against Pebble's root, by name: the served chain is the ACME CA's
         out = _curl(lab, name, "--cacert", PEBBLE_ROOT, "-D", "-")
@@ -238,7 +251,7 @@ def test_status_lists_each_router_and_its_certificate(edge_env: Environment) -> 
     status = json.loads(done.stdout)
     assert status["verdict"] == "healthy", status["reasons"]
     rows = {row["name"]: row for row in status["rows"]}
-    assert sorted(rows) == sorted(ROUTES)
+    assert sorted(rows) == sorted(ALL_ROUTES)
     for row in rows.values():
         assert row["issuer"].startswith("Pebble Intermediate CA") and 80 < float(row["days left"]) <= 90, row
 
@@ -321,7 +334,7 @@ def test_a_certificate_near_its_end_is_renewed_by_itself(lab: LabConfig, edge_en
         for name in ROUTES:
             _curl(lab, name, "--cacert", PEBBLE_ROOT, "-o", "/dev/null")
         acme = json.loads(lab_ssh(lab, EDGE, f"cat {ACME_STORE}"))
-        assert sum(len(v.get("Certificates") or []) for v in acme.values()) == len(ROUTES), acme
+        assert sum(len(v.get("Certificates") or []) for v in acme.values()) == len(ALL_ROUTES), acme
     finally:
         harden("apply", "--env", LAB, "--role", "lab_acme", check=True)
         _restart_with_empty_store(lab, LAB)

@@ -54,7 +54,8 @@ def test_a_container_port_opens_to_the_host_s_own_bridges_only(lab_rules: dict[s
 
 def test_the_edge_opens_its_backends_on_the_hosts_that_serve_them(lab_rules: dict[str, list[dict[str, Any]]]) -> None:
     backends = {r["port"]: r["v4"] for r in lab_rules["ops-1"] if r["role"] == "edge"}
-    assert backends == {8081: ["10.77.0.31"], 8082: ["10.77.0.31"], 8083: ["10.77.0.31"]}
+    # 8080: the app services' gateway (route platform), published by a container
+    assert backends == {8080: ["10.77.0.31"], 8081: ["10.77.0.31"], 8082: ["10.77.0.31"], 8083: ["10.77.0.31"]}
 
 
 def test_a_role_the_environment_does_not_run_opens_nothing(tmp_path: Path) -> None:
