@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from orchestrator import __version__
-from orchestrator.clikit import env_option, format_option, yes_option
+from orchestrator.clikit import env_option, format_option, status_command, yes_option
 from orchestrator.errors import ConfigError, HardenError
 
 console = Console(stderr=True, highlight=False)
@@ -211,6 +211,7 @@ def secrets() -> None:
       harden secrets import --compose docker-compose.yml --env staging --dry-run
       harden secrets import --compose docker-compose.yml --env staging
       harden secrets render --env staging --manifest docker-compose.harden.yml.vault.json
+      harden secrets status --env staging
     """
 
 
@@ -257,6 +258,16 @@ def secrets_render(env_name: str, manifest_path: Path, directory: Path) -> None:
 
     for path in render(env_name, manifest_path, directory):
         click.echo(f"wrote {path} (0600)")
+
+
+status_command(
+    secrets,
+    "the age of every secret of every role, from Vault's KV history",
+    "orchestrator.secrets.age:report",
+    "Healthy: every secret is in Vault and younger than secrets_max_age_days (harden.yml, default 90). "
+    "Degraded: one is missing or older. Down: Vault cannot be read. Identifiers kept in Vault (Kafka's "
+    "cluster id) are listed and never too old.",
+)
 
 
 @main.command()

@@ -80,7 +80,10 @@ def print_status(report: StatusReport, fmt: str, exit_code: int | None = None) -
         table = Table(*report.columns, title=report.title)
         for row in report.rows:
             table.add_row(*row)
-        Console().print(table)
+        console = Console()
+        if not console.is_terminal:  # piped or logged (CI): rich would wrap at 80 columns
+            console = Console(width=160)
+        console.print(table)
         click.echo(report.verdict + (": " + "; ".join(report.reasons) if report.reasons else ""))
     sys.exit(report.exit_code if exit_code is None else exit_code)
 

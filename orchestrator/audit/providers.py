@@ -176,6 +176,23 @@ NO_SECRET_IN_ARTIFACTS = Check(
 )
 
 
+SECRETS_FRESH = Check(
+    "HR-SEC-03",
+    "No secret is older than secrets_max_age_days (harden.yml)",
+    "secrets",
+    2,
+    "harden secrets status --env {env} names each one and its role: give it a new value",
+)
+
+
+def judge_secret_ages(report: Any) -> Finding:
+    """``report``: the StatusReport of `harden secrets status` (orchestrator/secrets/age.py)."""
+    counted = f"{len(report.rows)} secrets"
+    if report.verdict == "healthy":
+        return finding(SECRETS_FRESH, True, ("harden secrets status", f"{counted}, none older than allowed"))
+    return finding(SECRETS_FRESH, False, ("harden secrets status", f"{counted}; " + "; ".join(report.reasons[:20])))
+
+
 def _role_refs(env: Environment) -> list[tuple[str, Any]]:
     """(role, KvRef) of every secret the environment's roles use."""
     from orchestrator.secrets.resolver import references_in, secret_references
@@ -206,6 +223,9 @@ def judge_artifacts(scanned: int, leaks: list[str]) -> Finding:
 
 
 def _secrets(env: Environment) -> list[Finding]:
+    import datetime
+
+    from orchestrator.secrets import age
     from orchestrator.secrets.kv import KvStore
     from orchestrator.secrets.vault_session import admin_client
 
@@ -215,7 +235,10 @@ def _secrets(env: Environment) -> list[Finding]:
     with admin_client(env) as client:
         if client is None and refs:
             reason = ("Vault", "not reachable or not initialised: the secrets cannot be read")
-            return [finding(SECRETS_IN_VAULT, False, reason), finding(NO_SECRET_IN_ARTIFACTS, False, reason)]
+            return [finding(c, False, reason) for c in (SECRETS_IN_VAULT, NO_SECRET_IN_ARTIFACTS, SECRETS_FRESH)]
+        now = datetime.datetime.now(datetime.UTC)
+        found = age.ages(env, age.vault_history(client)) if client is not None else []
+        fresh = judge_secret_ages(age.judge(found, env.settings.secrets_max_age_days, now, "secrets"))
         store = KvStore(client) if client is not None else None
         for _, ref in refs:
             value = store.read(ref) if store is not None else None
@@ -230,7 +253,7 @@ def _secrets(env: Environment) -> list[Finding]:
             scanned += 1
             if any(v.encode() in blob for v in values):
                 leaks.append(str(path.relative_to(REPO_STATE_DIR)))
-    return [judge_secrets_in_vault(refs, missing), judge_artifacts(scanned, leaks)]
+    return [judge_secrets_in_vault(refs, missing), judge_artifacts(scanned, leaks), fresh]
 
 
 # -- the hosts ------------------------------------------------------------------------------------
@@ -352,6 +375,6 @@ def providers(env: Environment) -> list[Provider]:
             found.append(_health(spec, report))
         if has_limits(spec):
             found.append(_limits(spec))
-    found.append(Provider("secrets", (SECRETS_IN_VAULT, NO_SECRET_IN_ARTIFACTS), _secrets))
+    found.append(Provider("secrets", (SECRETS_IN_VAULT, NO_SECRET_IN_ARTIFACTS, SECRETS_FRESH), _secrets))
     found.append(Provider("hosts", (SSHD, HOST_KEYS), _hosts))
     return found

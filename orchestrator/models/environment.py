@@ -35,6 +35,12 @@ class EnvironmentSettings(StrictModel):
             "task order, over one persistent interpreter per host; bench/ansible_strategy.md measures both)."
         ),
     )
+    secrets_max_age_days: int = Field(
+        90,
+        ge=1,
+        le=3650,
+        description="A secret whose value is older fails harden audit (HR-SEC-03); harden secrets status shows ages.",
+    )
     vault_tunnel: bool = Field(
         False, description="Reach Vault's API through an SSH tunnel to a vault host (no direct route)."
     )
