@@ -195,15 +195,9 @@ def judge_secret_ages(report: Any) -> Finding:
 
 def _role_refs(env: Environment) -> list[tuple[str, Any]]:
     """(role, KvRef) of every secret the environment's roles use."""
-    from orchestrator.secrets.resolver import references_in, secret_references
+    from orchestrator.secrets.age import role_refs
 
-    refs = {
-        (role, ref)
-        for role in env.settings.roles
-        for variables in secret_references(role, env.role_vars.get(role, {})).values()
-        for ref in references_in(variables)
-    }
-    return sorted(refs, key=str)
+    return [(role, ref) for role, ref, _ in role_refs(env)]
 
 
 def judge_secrets_in_vault(refs: list[tuple[str, Any]], missing: set[str]) -> Finding:
