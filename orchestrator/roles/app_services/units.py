@@ -24,7 +24,7 @@ from orchestrator.compose.podman import (
     unit_text,
 )
 from orchestrator.compose.policy import POLICY_FILE
-from orchestrator.errors import ConfigError
+from orchestrator.errors import ConfigError, ConfigIssue
 from orchestrator.inventory import Inventory
 from orchestrator.roles.app_services.model import MANIFEST_SUFFIX, read_manifest
 from orchestrator.roles.spec import TopologyIssue
@@ -45,7 +45,6 @@ def _project(
     from orchestrator.compose.checks import check_project
     from orchestrator.compose.policy import load_policy
     from orchestrator.compose.report import open_findings
-    from orchestrator.errors import ConfigIssue
     from orchestrator.paths import display_path
 
     path = inv_path / str(project["compose"])
@@ -86,7 +85,6 @@ def _has_ref(value: Any) -> bool:
 def _check_secrets(units: list[ServiceUnit], secrets: list[Mapping[str, Any]], source: str) -> None:
     """Each env file is ``<service>.env`` of a service in the manifest, and the manifest names
     no service that reads none (`harden secrets import` writes both that way)."""
-    from orchestrator.errors import ConfigIssue
 
     manifest = f"{source}{MANIFEST_SUFFIX}"
     in_manifest = {str(s["service"]) for s in secrets}
