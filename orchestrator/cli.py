@@ -150,6 +150,12 @@ def apply(env_name: str, roles: tuple[str, ...], limit: str | None, yes: bool, v
 
 @main.command()
 @env_option
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    help="Only this role's checks (repeatable), with the secrets and hosts checks about them.",
+)
 @format_option("text", "markdown", "json")
 @click.option(
     "--min-score",
@@ -158,7 +164,7 @@ def apply(env_name: str, roles: tuple[str, ...], limit: str | None, yes: bool, v
     help="Exit 1 when the score is below this percentage (a CI gate).",
 )
 @click.option("--history", "show_history", is_flag=True, help="Show earlier audits' scores instead of running one.")
-def audit(env_name: str, fmt: str, min_score: float | None, show_history: bool) -> None:
+def audit(env_name: str, roles: tuple[str, ...], fmt: str, min_score: float | None, show_history: bool) -> None:
     """Score the environment's production readiness, read from its live hosts and services.
 
     Read-only: every check reads (status APIs, systemctl show, sshd -T, Vault reads) and changes
@@ -170,11 +176,12 @@ def audit(env_name: str, fmt: str, min_score: float | None, show_history: bool) 
       harden audit --env staging
       harden audit --env staging --format markdown > audit.md
       harden audit --env staging --min-score 80
+      harden audit --env staging --role kafka      (after applying one role)
       harden audit --env staging --history
     """
     from orchestrator.commands import run_audit
 
-    sys.exit(run_audit(env_name, fmt, min_score, show_history, console))
+    sys.exit(run_audit(env_name, fmt, min_score, show_history, console, roles))
 
 
 @main.command()
@@ -267,6 +274,7 @@ status_command(
     "Healthy: every secret is in Vault and younger than secrets_max_age_days (harden.yml, default 90). "
     "Degraded: one is missing or older. Down: Vault cannot be read. Identifiers kept in Vault (Kafka's "
     "cluster id) are listed and never too old.",
+    by_role=True,
 )
 
 

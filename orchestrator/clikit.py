@@ -89,17 +89,24 @@ def print_status(report: StatusReport, fmt: str, exit_code: int | None = None) -
 
 
 def status_command(
-    group: click.Group, what: str, report: str | Callable[[Any], StatusReport], more_help: str = ""
+    group: click.Group,
+    what: str,
+    report: str | Callable[[Any], StatusReport],
+    more_help: str = "",
+    by_role: bool = False,
 ) -> None:
     """Add the common `status` verb to a role's CLI group. ``report`` is a function of the
     validated environment, or its dotted path ("orchestrator.roles.vault.ops:report"), imported
-    only when the command runs (the ops modules pull in clients that --help does not need)."""
+    only when the command runs (the ops modules pull in clients that --help does not need).
+    ``by_role``: a report about every role takes --role (repeatable) to see only those."""
     examples = "\b\nExamples:\n  harden ... status --env staging\n  harden ... status --env staging --format json"
+    if by_role:
+        examples += "\n  harden ... status --env staging --role kafka"
 
     @group.command("status", help=f"Show {what}.\n\n{more_help}\n\n{STATUS_EPILOG}\n\n{examples}")
     @env_option
     @format_option("text", "json")
-    def _status(env_name: str, fmt: str) -> None:
+    def _status(env_name: str, fmt: str, roles: tuple[str, ...] = ()) -> None:
         from orchestrator.validation import validate_environment
 
         if isinstance(report, str):
@@ -107,4 +114,7 @@ def status_command(
             func = getattr(importlib.import_module(module), name)
         else:
             func = report
-        print_status(func(validate_environment(env_name)), fmt)
+        print_status(func(validate_environment(env_name).scoped(roles)), fmt)
+
+    if by_role:
+        click.option("--role", "roles", multiple=True, help="Only this role (repeatable).")(_status)

@@ -27,11 +27,7 @@ EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
 
 
 def _check_roles(env: Environment, roles: tuple[str, ...]) -> None:
-    for role in roles:
-        if role not in ROLES:
-            raise HardenError(f"--role {role}: unknown role (known: {', '.join(ROLES)})")
-        if role not in env.settings.roles:
-            raise HardenError(f"--role {role}: not enabled in {env.name}'s harden.yml")
+    env.scoped(roles)  # raises for a role that is unknown or not enabled
 
 
 def check_requirements(env: Environment, env_name: str, roles: tuple[str, ...]) -> None:
@@ -200,12 +196,20 @@ def run_rollback(env_name: str, role: str, to: int | None, dry_run: bool, yes: b
     return EXIT_OK
 
 
-def run_audit(env_name: str, fmt: str, min_score: float | None, show_history: bool, console: Console) -> int:
+def run_audit(
+    env_name: str,
+    fmt: str,
+    min_score: float | None,
+    show_history: bool,
+    console: Console,
+    roles: tuple[str, ...] = (),
+) -> int:
     """Exit 0, or 1 when the score is below ``min_score`` (or the environment is invalid)."""
     from orchestrator.audit import render
     from orchestrator.audit.run import AuditHistory, audit
 
     env = validate_environment(env_name)
+    env.scoped(roles)  # refuses an unknown role, before the history is opened
     history = AuditHistory()
     if show_history:
         records = history.history(env.name)
@@ -214,7 +218,7 @@ def run_audit(env_name: str, fmt: str, min_score: float | None, show_history: bo
         else:
             console.print(render.history_table(env.name, records))
         return EXIT_OK
-    report = audit(env)
+    report = audit(env, roles)
     history.record(report)
     if fmt == "json":
         click.echo(render.as_json(report, min_score))

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from orchestrator.errors import ConfigError, ConfigIssue
+from orchestrator.errors import ConfigError, ConfigIssue, HardenError
 from orchestrator.inventory import Inventory, load_inventory, load_yaml
 from orchestrator.models.base import SecretSpec
 from orchestrator.models.environment import EnvironmentSettings
@@ -36,6 +37,19 @@ class Environment:
     def roles(self, selected: tuple[str, ...] = ()) -> list[RoleSpec]:
         """The environment's roles (or the selected ones), each after the roles it requires."""
         return [s for s in ROLES.values() if s.name in self.settings.roles and (not selected or s.name in selected)]
+
+    def scoped(self, selected: tuple[str, ...]) -> Environment:
+        """The environment as a report of the selected roles sees it (``harden audit --role``):
+        only those roles, with their variables; every host and setting else. No selection: itself."""
+        for role in selected:
+            if role not in ROLES:
+                raise HardenError(f"--role {role}: unknown role (known: {', '.join(ROLES)})")
+            if role not in self.settings.roles:
+                raise HardenError(f"--role {role}: not enabled in {self.name}'s harden.yml")
+        if not selected:
+            return self
+        kept = [r for r in self.settings.roles if r in selected]
+        return dataclasses.replace(self, settings=self.settings.model_copy(update={"roles": kept}))
 
 
 def secret_fields(spec: RoleSpec) -> set[str]:

@@ -34,9 +34,15 @@ INTEGRATION = Path("tests/integration")
 # The second shard's modules (directories or files under tests/integration); everything else runs
 # in the first shard. Keep the two shards' times (each prints its own at the end) close.
 SECOND_SHARD = ("roles/kafka", "roles/search", "roles/edge", "roles/app_services")
-# Modules each shard runs on its own lab: the plan on never-configured hosts, of the roles the
-# shard's modules apply (the module says how it picks them).
-EVERY_SHARD = ("lab/test_fresh_plan.py",)
+# Modules each shard runs on its own lab, about the shard's roles (tests/integration/conftest.py,
+# shard_roles): their plan on never-configured hosts; once applied, their audit, the search for
+# their secrets in logs and artifacts, and their secrets' ages.
+EVERY_SHARD = (
+    "lab/test_fresh_plan.py",
+    "audit/test_applied_roles.py",
+    "secrets/test_no_leaks.py",
+    "secrets/test_secret_ages.py",
+)
 SECOND_LAB_NETWORK = "10.78.0.0/24"
 
 

@@ -43,7 +43,7 @@ def code(spec: RoleSpec) -> str:
 # -- health: each role's own status ---------------------------------------------------------------
 
 
-def _status_report(spec: RoleSpec) -> Callable[[Environment], Any] | None:
+def status_report(spec: RoleSpec) -> Callable[[Environment], Any] | None:
     module = f"orchestrator.roles.{spec.name}.ops"
     if importlib.util.find_spec(module) is None:
         return None
@@ -364,11 +364,11 @@ def providers(env: Environment) -> list[Provider]:
     found: list[Provider] = []
     for name in (n for n in ROLES if n in env.settings.roles):
         spec = ROLES[name]
-        report = _status_report(spec)
+        report = status_report(spec)
         if report is not None:
             found.append(_health(spec, report))
         if has_limits(spec):
             found.append(_limits(spec))
     found.append(Provider("secrets", (SECRETS_IN_VAULT, NO_SECRET_IN_ARTIFACTS, SECRETS_FRESH), _secrets))
-    found.append(Provider("hosts", (SSHD, HOST_KEYS), _hosts))
+    found.append(Provider("hosts", (SSHD, HOST_KEYS, FIREWALL), _hosts))
     return found

@@ -19,9 +19,14 @@ def _evidence(f: Finding) -> str:
     return "; ".join(f"{e.source}: {e.value}" for e in f.evidence)
 
 
+def scope(roles: tuple[str, ...] | list[str]) -> str:
+    return "roles " + ", ".join(roles) if roles else "every role"
+
+
 def summary(report: AuditReport, min_score: float | None = None) -> str:
     passed = sum(1 for f in report.findings if f.passed)
-    line = f"{report.env}: readiness {report.score.percent:.0f}% ({passed} of {len(report.findings)} checks passed)"
+    where = f"{report.env} ({scope(report.roles)})" if report.roles else report.env
+    line = f"{where}: readiness {report.score.percent:.0f}% ({passed} of {len(report.findings)} checks passed)"
     if min_score is not None:
         line += f", minimum {min_score:.0f}%: " + ("met" if report.score.percent >= min_score else "NOT met")
     return line
@@ -71,6 +76,7 @@ def as_json(report: AuditReport, min_score: float | None = None) -> str:
             "env": report.env,
             "score": round(report.score.percent, 1),
             "by_area": {a: round(p, 1) for a, p in report.score.by_area.items()},
+            "roles": list(report.roles),
             "min_score": min_score,
             "seconds": round(report.seconds, 1),
             "commit": report.commit,
@@ -89,16 +95,20 @@ def as_json(report: AuditReport, min_score: float | None = None) -> str:
 
 
 def history_table(env: str, records: list[AuditRecord]) -> Table:
-    table = Table("when", "commit", "score", "checks", "failed", title=f"{env}: readiness over time")
-    previous: float | None = None
+    """One row per audit; the trend compares an audit with the previous one of the same scope (a
+    partial audit, --role, scores other checks than a whole one)."""
+    table = Table("when", "commit", "scope", "score", "checks", "failed", title=f"{env}: readiness over time")
+    previous: dict[tuple[str, ...], float] = {}
     for r in records:
-        trend = "" if previous is None else (" ↑" if r.score > previous else (" ↓" if r.score < previous else " ="))
+        last = previous.get(tuple(r.roles))
+        trend = "" if last is None else (" ↑" if r.score > last else (" ↓" if r.score < last else " ="))
         table.add_row(
             time.strftime("%Y-%m-%d %H:%M", time.localtime(r.created_at)),
             r.commit,
+            scope(r.roles),
             f"{r.score:.0f}%{trend}",
             str(r.checks),
             ", ".join(r.failed) or "-",
         )
-        previous = r.score
+        previous[tuple(r.roles)] = r.score
     return table

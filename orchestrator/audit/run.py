@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +23,7 @@ class AuditReport:
     score: Score
     seconds: float
     commit: str
+    roles: tuple[str, ...] = ()  # the roles audited (--role); empty: every role of the environment
 
 
 def run_provider(provider: Provider, env: Environment) -> list[Finding]:
@@ -36,11 +39,15 @@ def run_provider(provider: Provider, env: Environment) -> list[Finding]:
     return found + missing
 
 
-def audit(env: Environment) -> AuditReport:
+def audit(env: Environment, roles: tuple[str, ...] = ()) -> AuditReport:
+    """Every check of the environment, or (``roles``) those of the named roles and the cross-role
+    ones about them: secrets of those roles, and the hosts."""
     started = time.monotonic()
-    findings = [f for p in providers(env) for f in run_provider(p, env)]
+    seen = env.scoped(roles)
+    findings = [f for p in providers(seen) for f in run_provider(p, seen)]
     commit, _ = git_state()
-    return AuditReport(env.name, findings, score(findings), time.monotonic() - started, commit)
+    kept = tuple(seen.settings.roles) if roles else ()
+    return AuditReport(env.name, findings, score(findings), time.monotonic() - started, commit, kept)
 
 
 SCHEMA = """
@@ -51,7 +58,8 @@ CREATE TABLE IF NOT EXISTS audits (
     score REAL NOT NULL,
     areas TEXT NOT NULL,
     failed TEXT NOT NULL,
-    checks INTEGER NOT NULL
+    checks INTEGER NOT NULL,
+    roles TEXT NOT NULL DEFAULT '[]'
 )
 """
 
@@ -64,6 +72,7 @@ class AuditRecord:
     areas: dict[str, float]
     failed: list[str]
     checks: int
+    roles: list[str]  # empty: the whole environment
 
 
 class AuditHistory:
@@ -73,12 +82,16 @@ class AuditHistory:
         self.path = path or REPO_STATE_DIR / "revisions.db"
         self._db = open_db(self.path)
         self._db.execute(SCHEMA)
+        # a history from before partial audits (--role): every record in it is a whole one
+        with contextlib.suppress(sqlite3.OperationalError):  # the column is there
+            self._db.execute("ALTER TABLE audits ADD COLUMN roles TEXT NOT NULL DEFAULT '[]'")
 
     def record(self, report: AuditReport) -> None:
         failed = sorted(f.check.id for f in report.findings if not f.passed)
         with self._db:
             self._db.execute(
-                "INSERT INTO audits VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO audits (env, created_at, git_commit, score, areas, failed, checks, roles) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     report.env,
                     time.time(),
@@ -87,13 +100,17 @@ class AuditHistory:
                     json.dumps(report.score.by_area),
                     json.dumps(failed),
                     len(report.findings),
+                    json.dumps(list(report.roles)),
                 ),
             )
 
     def history(self, env: str, last: int = 20) -> list[AuditRecord]:
         rows = self._db.execute(
-            "SELECT created_at, git_commit, score, areas, failed, checks FROM audits WHERE env=? "
+            "SELECT created_at, git_commit, score, areas, failed, checks, roles FROM audits WHERE env=? "
             "ORDER BY created_at DESC LIMIT ?",
             (env, last),
         ).fetchall()
-        return [AuditRecord(r[0], r[1], r[2], json.loads(r[3]), json.loads(r[4]), r[5]) for r in reversed(rows)]
+        return [
+            AuditRecord(r[0], r[1], r[2], json.loads(r[3]), json.loads(r[4]), r[5], json.loads(r[6]))
+            for r in reversed(rows)
+        ]

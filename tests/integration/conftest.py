@@ -46,6 +46,22 @@ IN_CI = os.environ.get("CI") == "true"
 
 
 INTEGRATION_DIR = Path(__file__).parent
+ROLE_MODULES = INTEGRATION_DIR / "roles"
+
+
+def shard_roles(session: pytest.Session, lab_roles: list[str]) -> list[str]:
+    """The roles this session is about, in dependency order: those whose modules
+    (tests/integration/roles/<role>/) it runs, the lab's roles without a module of their own (pki,
+    lab_acme: cheap), and what they require. In tests/run_suite.py's shards, each shard's own roles;
+    one session over every module: every role of the lab. The modules about several roles that run
+    in both shards (run_suite.EVERY_SHARD) plan, audit and search for leaks of these."""
+    collected = {
+        Path(str(item.fspath)).relative_to(ROLE_MODULES).parts[0]
+        for item in session.items
+        if ROLE_MODULES in Path(str(item.fspath)).parents
+    }
+    without_module = {r for r in lab_roles if not (ROLE_MODULES / r).is_dir()}
+    return [r for r in with_requirements(*(collected | without_module)) if r in lab_roles]
 
 
 def _rank(item: pytest.Item, order: list[str]) -> tuple[int, int]:

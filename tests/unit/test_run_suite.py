@@ -1,11 +1,9 @@
-"""`make test` runs the lab modules in two shards: every module in exactly one of them, but the
-plan on never-configured hosts in both."""
+"""`make test` runs the lab modules in two shards: every module in exactly one of them, but
+those about the shard's own roles (EVERY_SHARD) in both."""
 
 from __future__ import annotations
 
 from pathlib import Path
-
-import pytest
 
 from tests import run_suite
 
@@ -28,24 +26,31 @@ def test_the_shards_split_the_modules_without_overlap() -> None:
     assert every <= set(second) and not every & ignored  # and these in both
 
 
-def test_the_shards_fresh_plans_cover_every_lab_role() -> None:
-    """Each shard plans its own roles on never-configured hosts; together, every role of the lab."""
+def test_each_shards_roles_and_both_together_cover_every_lab_role() -> None:
+    """Each shard plans, audits and searches for the secrets of its own roles (conftest.shard_roles);
+    together, every role of the lab and every role with checks; neither applies a role for that
+    which only the other one tests."""
     from types import SimpleNamespace
 
+    from orchestrator.audit.providers import providers
+    from orchestrator.roles import ROLES
     from orchestrator.validation import validate_environment
-    from tests.integration.lab.test_fresh_plan import ROLE_MODULES, planned_roles
+    from tests.integration.conftest import ROLE_MODULES, shard_roles
 
-    lab_roles = validate_environment("lab").settings.roles
+    env = validate_environment("lab")
+    lab_roles = env.settings.roles
     second = {m.removeprefix("roles/") for m in run_suite.SECOND_SHARD if m.startswith("roles/")}
     modules = {p.name for p in ROLE_MODULES.iterdir() if p.is_dir() and p.name != "__pycache__"}
 
-    def session(dirs: set[str]) -> pytest.Session:
+    def roles_of(dirs: set[str]) -> set[str]:
         items = [SimpleNamespace(fspath=ROLE_MODULES / d / "test_x.py") for d in dirs]
         items.append(SimpleNamespace(fspath=ROLE_MODULES.parent / "revisions" / "test_rollback.py"))
-        return SimpleNamespace(items=items)  # type: ignore[return-value]
+        return set(shard_roles(SimpleNamespace(items=items), lab_roles))  # type: ignore[arg-type]
 
-    first_plan = planned_roles(session(modules - second), lab_roles)
-    second_plan = planned_roles(session(second), lab_roles)
-    assert set(first_plan) | set(second_plan) == set(lab_roles)
-    assert "kafka" not in first_plan and "postgres_ha" not in second_plan  # each plans only its own
-    assert set(planned_roles(session(modules), lab_roles)) == set(lab_roles)  # one session, every module
+    first_roles, second_roles = roles_of(modules - second), roles_of(second)
+    assert first_roles | second_roles == set(lab_roles)
+    assert "kafka" not in first_roles and "postgres_ha" not in second_roles  # each only its own
+    assert roles_of(modules) == set(lab_roles)  # one session, every module
+    checked = {p.name.split(" ")[0] for p in providers(env)} & set(ROLES)  # roles named by their providers
+    assert {"postgres_ha", "kafka", "app_services", "lab_acme"} <= checked
+    assert checked <= first_roles | second_roles

@@ -11,33 +11,17 @@ One pytest session over every module plans every role of the lab.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from bench.lab_env import LAB
 from orchestrator.lab.config import LabConfig
-from orchestrator.roles import with_requirements
 from orchestrator.validation import validate_environment
-from tests.integration.conftest import INTEGRATION_DIR, harden
-
-ROLE_MODULES = INTEGRATION_DIR / "roles"
-
-
-def planned_roles(session: pytest.Session, lab_roles: list[str]) -> list[str]:
-    """The roles this session plans on fresh hosts, in dependency order."""
-    collected = {
-        Path(str(item.fspath)).relative_to(ROLE_MODULES).parts[0]
-        for item in session.items
-        if ROLE_MODULES in Path(str(item.fspath)).parents
-    }
-    without_module = {r for r in lab_roles if not (ROLE_MODULES / r).is_dir()}
-    wanted = with_requirements(*(collected | without_module))
-    return [r for r in wanted if r in lab_roles]
+from tests.integration.conftest import harden, shard_roles
 
 
 def test_plan_on_never_configured_hosts(lab: LabConfig, request: pytest.FixtureRequest) -> None:
-    roles = planned_roles(request.session, validate_environment(LAB).settings.roles)
+    roles = shard_roles(request.session, validate_environment(LAB).settings.roles)
     assert "baseline" in roles, roles  # every role requires it
     selection = [arg for role in roles for arg in ("--role", role)]
     fresh = harden("plan", "--env", LAB, *selection, "--format", "json")

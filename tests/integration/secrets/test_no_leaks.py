@@ -3,6 +3,8 @@ process list, harden's output, its run artifacts, or a host's logs.
 
 Cross-role (the secrets family, orchestrator/secrets/): it applies the roles that hold secrets,
 so it runs after the role modules (see the ordering hook in tests/integration/conftest.py).
+tests/run_suite.py runs it in both shards, each with its own roles (conftest.shard_roles): so
+every role's secrets are searched for in the shard that converged that role.
 """
 
 from __future__ import annotations
@@ -29,32 +31,44 @@ from orchestrator.secrets.vault_session import admin_client, init_file
 from orchestrator.validation import Environment, validate_environment
 from tests.faults.lab_ssh import ssh as lab_ssh_stdin
 from tests.faults.vault_faults import node_client
-from tests.integration.conftest import apply_roles, harden_bin, lab_ssh
+from tests.integration.conftest import apply_roles, harden_bin, lab_ssh, shard_roles
 
-# the lab's roles that hold secrets of their own, found by discovery (vault's are its unseal keys
-# and AppRole, below); a new role with a Secret field joins this test by itself
-SECRET_ROLES = tuple(
-    name
-    for name, spec in ROLES.items()
-    if name != "vault"
-    and name in validate_environment(LAB).settings.roles
-    and any(is_secret(f) for f in spec.model.model_fields.values())
-)
+# The fewest secrets each role stores (generated or imported) that this test looks for.
+# postgres_ha: six passwords; redis_sentinel: four; kafka: the admin's, the keystore's and two
+# users' passwords (not the cluster id, an identifier); lab_acme: the TSIG key; edge: the dashboard
+# user's password (its TSIG reference is lab_acme's); search: the admin's and two service users'.
+FEWEST = {"postgres_ha": 6, "redis_sentinel": 4, "kafka": 4, "lab_acme": 1, "edge": 1, "search": 3}
+
+
+def secret_roles(roles: list[str]) -> tuple[str, ...]:
+    """Of these roles, those holding secrets of their own, found by discovery (vault's are its
+    unseal keys and AppRole, below): a new role with a Secret field joins this test by itself."""
+    return tuple(
+        name for name in roles if name != "vault" and any(is_secret(f) for f in ROLES[name].model.model_fields.values())
+    )
 
 
 @pytest.fixture(scope="module")
-def secrets_env(lab: LabConfig) -> Environment:
-    """Vault and every role with secrets the lab runs, converged (applied once per session)."""
-    applied = apply_roles(*SECRET_ROLES, only_missing=True)
+def shard_secret_roles(request: pytest.FixtureRequest) -> tuple[str, ...]:
+    roles = secret_roles(shard_roles(request.session, validate_environment(LAB).settings.roles))
+    assert roles, "this session converges no role with secrets"
+    return roles
+
+
+@pytest.fixture(scope="module")
+def secrets_env(lab: LabConfig, shard_secret_roles: tuple[str, ...]) -> Environment:
+    """Vault and this session's roles with secrets, converged (applied once per session); the
+    environment as those roles see it."""
+    applied = apply_roles(*shard_secret_roles, only_missing=True)
     assert applied.returncode == 0, applied.stdout + applied.stderr
-    return validate_environment(LAB)
+    return validate_environment(LAB).scoped(("vault", *shard_secret_roles))
 
 
 def test_no_app_approle_reads_a_role_secret(secrets_env: Environment) -> None:
     """Every app's AppRole is refused on every role's own path (and its legacy service path holds none)."""
     model = next(iter(secrets_env.role_vars["vault"].values()))
     services = list(model.vault_services)  # type: ignore[attr-defined]
-    roles = [r for r in SECRET_ROLES if r in secrets_env.settings.roles]
+    roles = secret_roles(secrets_env.settings.roles)
     assert services and roles
     with admin_client(secrets_env) as admin:
         assert admin is not None
@@ -126,12 +140,14 @@ print(json.dumps([i for i, s in enumerate(secrets) if s.encode() in blob]))
 PS_SAMPLER = "nohup sh -c 'while :; do ps -eo args; sleep 0.1; done' > /run/harden-ps-samples 2>&1 & echo $!"
 
 
-def _apply_sampling_ps(lab: LabConfig) -> tuple[subprocess.CompletedProcess[str], dict[str, str]]:
-    """Apply the roles with secrets while ps is sampled every 0.1 s on every host and the controller."""
+def _apply_sampling_ps(
+    lab: LabConfig, roles: tuple[str, ...]
+) -> tuple[subprocess.CompletedProcess[str], dict[str, str]]:
+    """Apply the roles while ps is sampled every 0.1 s on every host and the controller."""
     hosts = [h.name for h in lab.hosts]
     samplers = {h: lab_ssh(lab, h, PS_SAMPLER).strip() for h in hosts}
     local: list[str] = []
-    argv = [harden_bin("harden"), "apply", "--env", LAB, *(a for role in SECRET_ROLES for a in ("--role", role))]
+    argv = [harden_bin("harden"), "apply", "--env", LAB, *(a for role in roles for a in ("--role", role))]
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     while proc.poll() is None:
         local.append(subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout)
@@ -143,27 +159,24 @@ def _apply_sampling_ps(lab: LabConfig) -> tuple[subprocess.CompletedProcess[str]
     return subprocess.CompletedProcess(argv, proc.returncode, stdout, stderr), samples
 
 
-def test_no_secret_on_a_command_line_in_output_runs_or_host_logs(secrets_env: Environment, lab: LabConfig) -> None:
+def test_no_secret_on_a_command_line_in_output_runs_or_host_logs(
+    secrets_env: Environment, shard_secret_roles: tuple[str, ...], lab: LabConfig
+) -> None:
     """One apply of the roles with secrets, sampled with ps on every host and on the controller; then
     its output, every run's job_events, command files, stdout, facts and revisions under .harden
     (plans included: their text, markdown and json are rendered from those events), and every
     host's journal and /var/log are searched for every secret."""
-    applied, samples = _apply_sampling_ps(lab)
+    applied, samples = _apply_sampling_ps(lab, shard_secret_roles)
     assert applied.returncode == 0, applied.stdout + applied.stderr
     data = json.loads(init_file(LAB_NAME).read_text())
     by_role = _every_role_secret(secrets_env)
-    # the lab runs these roles: every one of their secrets is looked for
-    assert set(SECRET_ROLES) <= set(by_role), by_role.keys()
+    # this session converged these roles: every one of their secrets is looked for
+    assert set(shard_secret_roles) == set(by_role), by_role.keys()
     counts = {role: len(values) for role, values in by_role.items()}
-    # kafka: the admin's, the keystore's and two users' passwords (not the cluster id, an identifier)
-    assert counts["postgres_ha"] >= 6 and counts["redis_sentinel"] >= 4 and counts["kafka"] >= 4, counts
-    # lab_acme: the TSIG key; edge: the dashboard user's password (its TSIG reference is lab_acme's)
-    assert counts["lab_acme"] >= 1 and counts["edge"] >= 1, counts
-    # search: the admin's and two service users' passwords
-    assert counts["search"] >= 3, counts
+    assert all(counts[r] >= FEWEST.get(r, 1) for r in by_role), counts
     role_secrets = [s for values in by_role.values() for s in values]
     # TSIG secrets travel base64-encoded (BIND's key file, Traefik's secret file): look for that form too
-    role_secrets += [base64.b64encode(s.encode()).decode() for s in by_role["lab_acme"]]
+    role_secrets += [base64.b64encode(s.encode()).decode() for s in by_role.get("lab_acme", [])]
     secrets = [*data["unseal_keys_b64"], *data["unseal_keys_hex"], data["harden_approle"]["secret_id"]]
     secrets += ["pg-Inline-Pa55word", "orders-Jwt-Signing-Key", "sk_test_payments_inline"]
     secrets += role_secrets

@@ -25,6 +25,18 @@ def test_every_role_with_a_status_gets_a_health_check_and_every_unit_a_limits_ch
     assert len(found) == len([c for prov in p.providers(env) for c in prov.checks])  # IDs are unique
 
 
+def test_a_partial_audit_has_the_checks_of_its_roles_and_of_the_hosts() -> None:
+    from orchestrator.secrets.age import role_refs
+
+    env = validate_environment("lab").scoped(("kafka", "search"))
+    found = {c.id for prov in p.providers(env) for c in prov.checks}
+    assert {"HR-KAFKA-01", "HR-SEARCH-01", "HR-SEC-01", "HR-HOST-01", "HR-HOST-03"} <= found
+    assert not any(c.startswith(("HR-PG-", "HR-REDIS-", "HR-VAULT-")) for c in found), found
+    refs = {role for role, _, _ in role_refs(env)}
+    assert refs == {"kafka", "search"}  # the secrets checks read only these roles' references
+    assert env.scoped(()) is env
+
+
 def test_health_passes_only_when_healthy() -> None:
     check = p.health_check(PG)
     ok = p.judge_health(check, "harden pg status --env lab", "healthy", [])

@@ -46,3 +46,36 @@ def test_history_keeps_each_audit_in_order(tmp_path: Path) -> None:
     assert [(r.score, r.failed) for r in records] == [(75.0, ["HR-SEC-01"]), (100.0, [])]
     assert history.history("production") == []
     assert render.history_table("staging", records).row_count == 2
+
+
+def test_a_partial_audit_says_its_roles_and_its_trend_compares_like_with_like(tmp_path: Path) -> None:
+    history = AuditHistory(tmp_path / "revisions.db")
+    history.record(_report())  # the whole environment, 75%
+    partial = AuditReport("staging", [OK], score([OK]), 1.0, "def5678", ("postgres_ha",))
+    assert render.summary(partial).startswith("staging (roles postgres_ha): readiness 100%")
+    assert json.loads(render.as_json(partial))["roles"] == ["postgres_ha"]
+    history.record(partial)
+    history.record(_report())
+    records = history.history("staging")
+    assert [r.roles for r in records] == [[], ["postgres_ha"], []]
+    table = render.history_table("staging", records)
+    scopes, scores = table.columns[2]._cells, table.columns[3]._cells
+    assert scopes == ["every role", "roles postgres_ha", "every role"]
+    assert scores == ["75%", "100%", "75% ="]  # the third against the first, not the partial one
+
+
+def test_a_history_from_before_partial_audits_reads_as_whole_audits(tmp_path: Path) -> None:
+    import sqlite3
+
+    db = sqlite3.connect(tmp_path / "revisions.db")
+    db.execute(
+        "CREATE TABLE audits (env TEXT NOT NULL, created_at REAL NOT NULL, git_commit TEXT NOT NULL, "
+        "score REAL NOT NULL, areas TEXT NOT NULL, failed TEXT NOT NULL, checks INTEGER NOT NULL)"
+    )
+    db.execute("INSERT INTO audits VALUES ('staging', 1.0, 'abc', 50.0, '{}', '[]', 4)")
+    db.commit()
+    db.close()
+    history = AuditHistory(tmp_path / "revisions.db")
+    history.record(_report())
+    assert [(r.score, r.roles) for r in history.history("staging")] == [(50.0, []), (75.0, [])]
+    AuditHistory(tmp_path / "revisions.db")  # opened again: the column is there already
