@@ -14,7 +14,7 @@ import json
 import pytest
 
 from bench.lab_env import LAB
-from orchestrator.audit.providers import code, status_report
+from orchestrator.audit.providers import code, drill_command, has_tls, status_report
 from orchestrator.lab.config import LabConfig
 from orchestrator.roles import ROLES
 from orchestrator.validation import validate_environment
@@ -30,12 +30,16 @@ def test_the_applied_roles_pass_every_check(lab: LabConfig, request: pytest.Fixt
     report = json.loads(done.stdout)
     failed = {c["id"]: c for c in report["checks"] if not c["passed"]}
     assert failed == {}, json.dumps(failed, indent=1)
-    assert done.returncode == 0 and report["score"] == 100.0 and report["roles"] == roles
+    assert done.returncode == 0 and report["score"] == 100.0 and set(report["roles"]) == set(roles)
     ids = {c["id"] for c in report["checks"]}
     # the live status of every audited role that has one, secrets and hosts
     with_status = [r for r in roles if status_report(ROLES[r]) is not None]
     assert with_status, roles
     assert {f"HR-{code(ROLES[r])}-01" for r in with_status} <= ids
-    assert {"HR-SEC-01", "HR-SEC-02", "HR-SEC-03", "HR-HOST-01", "HR-HOST-02", "HR-HOST-03"} <= ids
+    # the certificate of every TLS port of every audited role that has one
+    assert {f"HR-{code(ROLES[r])}-03" for r in roles if has_tls(ROLES[r])} <= ids
+    # the failover drill of every audited role that takes one (its module's test took one)
+    assert {f"HR-{code(ROLES[r])}-04" for r in roles if drill_command(ROLES[r])} <= ids
+    assert {"HR-SEC-01", "HR-SEC-02", "HR-SEC-03", "HR-SEC-04", "HR-HOST-01", "HR-HOST-02", "HR-HOST-03"} <= ids
     assert all(c["evidence"] for c in report["checks"])
     print(f"{len(ids)} checks of {', '.join(roles)} in {report['seconds']} s")
