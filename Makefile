@@ -71,7 +71,13 @@ demo: setup
 	$(BIN)/harden plan --env lab
 	$(BIN)/harden audit --env lab
 
+# bench/baseline.py compares with dev-sec's hardening collection: give a clone of its repository
+# (github.com/dev-sec/ansible-collection-hardening), which nothing here vendors.
+DEVSEC ?=
+
 bench: setup
+	@test -n "$(DEVSEC)" || { echo "make bench DEVSEC=<clone of dev-sec/ansible-collection-hardening> (bench/baseline.py)"; exit 2; }
+	$(BIN)/python -m bench.baseline --devsec "$(DEVSEC)"
 	$(BIN)/python -m bench.lab_bench
 	$(BIN)/python -m bench.vault_failover
 	$(BIN)/python -m bench.redis_failover

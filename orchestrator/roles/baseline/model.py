@@ -206,6 +206,39 @@ class BaselineVars(StrictModel):
         ),
     )
     baseline_accounting_enabled: bool = Field(True, description="Collect system activity with sysstat.")
+    baseline_audit_enabled: bool = Field(
+        True,
+        description=(
+            "auditd with baseline_audit_rules, and process accounting (acct), on a VM or bare metal. A container "
+            "leaves both to its host and says so: the kernel's audit subsystem is not namespaced, and accounting "
+            "needs CAP_SYS_PACCT."
+        ),
+    )
+    baseline_audit_rules: list[str] = Field(
+        default_factory=lambda: [
+            "-w /etc/passwd -p wa -k identity",
+            "-w /etc/group -p wa -k identity",
+            "-w /etc/shadow -p wa -k identity",
+            "-w /etc/gshadow -p wa -k identity",
+            "-w /etc/security/opasswd -p wa -k identity",
+            "-w /etc/sudoers -p wa -k privilege",
+            "-w /etc/sudoers.d/ -p wa -k privilege",
+            "-w /etc/ssh/sshd_config -p wa -k sshd",
+            "-w /etc/ssh/sshd_config.d/ -p wa -k sshd",
+            "-w /var/log/lastlog -p wa -k logins",
+            "-w /var/log/faillog -p wa -k logins",
+            "-w /etc/audit/ -p wa -k audit-config",
+            "-a always,exit -F arch=b64 -S init_module,finit_module,delete_module -k modules",
+            "-a always,exit -F arch=b64 -S adjtimex,settimeofday,clock_settime -k time",
+            "-a always,exit -F arch=b64 -S mount -F auid>=1000 -F auid!=unset -k mounts",
+        ],
+        description=(
+            "auditctl rules (/etc/audit/rules.d/50-harden.rules, loaded by augenrules): who changes accounts, "
+            "sudo rights and sshd's configuration, logins, the audit configuration itself, kernel modules, the "
+            "clock, and mounts by users. The rules are not made immutable (-e 2): a changed rule, or a rollback, "
+            "would need a reboot."
+        ),
+    )
     baseline_integrity_enabled: bool = Field(
         True,
         description=(
