@@ -69,6 +69,7 @@ demo: setup
 	$(BIN)/harden lab up
 	$(BIN)/harden apply --env lab --yes
 	$(BIN)/harden plan --env lab
+	$(BIN)/harden pg switchover --env lab --yes
 	$(BIN)/harden audit --env lab
 
 # bench/baseline.py compares with dev-sec's hardening collection: give a clone of its repository

@@ -13,8 +13,10 @@ tested on recorded evidence (tests/unit/audit/).
 
 from __future__ import annotations
 
+import datetime
 import importlib
 import importlib.util
+import re
 import shlex
 import subprocess
 from collections.abc import Callable, Iterable
@@ -158,6 +160,183 @@ def _limits(spec: RoleSpec) -> Provider:
     return Provider(f"{spec.name} limits", (check,), run)
 
 
+# -- TLS: the certificate each TLS port presents ------------------------------------------------
+
+TLS_MIN_DAYS = 14
+TLS_MARK = "=== harden-tls:"
+
+
+def has_tls(spec: RoleSpec) -> bool:
+    return any(p.tls for p in spec.ports)
+
+
+def tls_check(spec: RoleSpec) -> Check:
+    return Check(
+        f"HR-{code(spec)}-03",
+        f"{spec.name}: every TLS port presents a certificate of the internal CA, valid for the host's "
+        f"address and for {TLS_MIN_DAYS} more days",
+        "tls",
+        3,
+        f"harden apply --env {{env}} --role {spec.name} (pki re-issues a certificate pki_cert_renew_days "
+        "before its end, and one with a wrong name or CA)",
+    )
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    host: str
+    name: str  # the port's variable (or name)
+    address: str
+    port: int
+    tls: str  # spec.TLS or spec.STARTTLS_POSTGRES
+
+    @property
+    def label(self) -> str:
+        return f"{self.host} {self.name} {self.address}:{self.port}"
+
+
+def tls_endpoints(env: Environment, spec: RoleSpec) -> list[Endpoint]:
+    """Every TLS port of the role on every host that listens on it (and has it enabled)."""
+    from orchestrator.roles.baseline.firewall import host_address
+
+    values = env.role_vars.get(spec.name, {})
+    found = []
+    for port in (p for p in spec.ports if p.tls):
+        for host in sorted({h for g in port.groups or spec.groups for h in env.inventory.group_hosts(g)}):
+            model = values.get(host)
+            if model is None or (port.enabled_by and not getattr(model, port.enabled_by)):
+                continue
+            number = port.number or int(getattr(model, port.var))
+            address = str(getattr(model, port.address_var)) if port.address_var else host_address(env, host)
+            found.append(Endpoint(host, port.var, address, number, port.tls))
+    return found
+
+
+def tls_script(ca_pem: str, endpoints: Iterable[Endpoint]) -> str:
+    """On the listening host: each endpoint's handshake, verified against the CA and the address
+    (openssl s_client), and the end date of the certificate it presented."""
+    lines = [
+        "ca=$(mktemp); trap 'rm -f \"$ca\"' EXIT",
+        "cat > \"$ca\" <<'HARDEN_CA'",
+        ca_pem.strip(),
+        "HARDEN_CA",
+    ]
+    for e in endpoints:
+        starttls = f"-starttls {e.tls} " if e.tls != "tls" else ""
+        lines += [
+            f"echo {shlex.quote(TLS_MARK + e.label)}",
+            f"out=$(timeout 10 openssl s_client -connect {e.address}:{e.port} {starttls}-verify_ip {e.address} "
+            '-CAfile "$ca" </dev/null 2>&1)',
+            'echo "$out" | grep -m1 "Verify return code" || echo "no handshake: $(echo "$out" | tail -n 1)"',
+            'echo "$out" | openssl x509 -noout -enddate 2>/dev/null || true',
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def judge_tls(
+    check: Check, shown: dict[str, str], expected: list[str], now: datetime.datetime, min_days: int = TLS_MIN_DAYS
+) -> Finding:
+    """``shown``: endpoint label -> the script's lines for it; ``expected``: every endpoint's label."""
+    if not expected:
+        return finding(check, True, ("role ports", "no TLS port on any host of this environment"))
+    evidence, ok = [], True
+    for label in expected:
+        text = shown.get(label)
+        if text is None:
+            ok = False
+            evidence.append((label, "not read (the host did not answer)"))
+            continue
+        lines = text.splitlines()
+        verify = next((line for line in lines if not line.startswith("notAfter=")), "").strip()
+        end = next((line.removeprefix("notAfter=") for line in lines if line.startswith("notAfter=")), "")
+        if verify != "Verify return code: 0 (ok)" or not end:
+            ok = False
+            evidence.append((label, verify or "no certificate"))
+            continue
+        left = (datetime.datetime.strptime(end, "%b %d %H:%M:%S %Y %Z").replace(tzinfo=datetime.UTC) - now).days
+        if left < min_days:
+            ok = False
+            evidence.append((label, f"verified, but it ends {end}: {left} days left (want {min_days})"))
+        else:
+            evidence.append((label, f"verified, {left} days left"))
+    return finding(check, ok, *evidence)
+
+
+def _tls(spec: RoleSpec) -> Provider:
+    check = tls_check(spec)
+
+    def run(env: Environment) -> list[Finding]:
+        from orchestrator.secrets.vault_session import ca_file
+
+        endpoints = tls_endpoints(env, spec)
+        ca = ca_file(env)
+        if ca is None and endpoints:
+            return [finding(check, False, ("internal CA", "no copy on the controller: harden apply --role vault"))]
+        pem = ca.read_text() if ca is not None else ""
+        shown: dict[str, str] = {}
+        for host in sorted({e.host for e in endpoints}):
+            done = run_on(env, host, tls_script(pem, [e for e in endpoints if e.host == host]))
+            shown.update(marked_sections(done.stdout, TLS_MARK))
+        now = datetime.datetime.now(datetime.UTC)
+        return [judge_tls(check, shown, [e.label for e in endpoints], now)]
+
+    return Provider(f"{spec.name} tls", (check,), run)
+
+
+# -- failover drills: each role whose ops module names DRILL -----------------------------------
+
+
+def drill_command(spec: RoleSpec) -> str | None:
+    module = f"orchestrator.roles.{spec.name}.ops"
+    if importlib.util.find_spec(module) is None:
+        return None
+    command = getattr(importlib.import_module(module), "DRILL", None)
+    return command if isinstance(command, str) else None
+
+
+def drill_check(spec: RoleSpec, command: str) -> Check:
+    from orchestrator.audit.drills import FAILOVER_BOUND_S
+
+    return Check(
+        f"HR-{code(spec)}-04",
+        f"{spec.name}: the last failover drill took under {FAILOVER_BOUND_S:.0f} s and is younger than "
+        "failover_drill_max_age_days (harden.yml)",
+        "failover",
+        3,
+        f"{command} --env {{env}} takes one (and records it)",
+    )
+
+
+def judge_drill(check: Check, drill: Any, max_days: int, now: float) -> Finding:
+    """``drill``: the role's last Drill (orchestrator/audit/drills.py), or None."""
+    from orchestrator.audit.drills import FAILOVER_BOUND_S
+
+    if drill is None:
+        return finding(check, False, ("failover drills (.harden/revisions.db)", "none recorded"))
+    age_days = (now - drill.created_at) / 86400
+    value = f"{drill.kind} {drill.detail}: {drill.seconds:.1f} s, {age_days:.1f} days ago"
+    fast, recent = drill.seconds < FAILOVER_BOUND_S, age_days <= max_days
+    if not fast:
+        value += f" (want under {FAILOVER_BOUND_S:.0f} s)"
+    if not recent:
+        value += f" (want {max_days} days at most)"
+    return finding(check, fast and recent, ("failover drills (.harden/revisions.db)", value))
+
+
+def _drill(spec: RoleSpec, command: str) -> Provider:
+    check = drill_check(spec, command)
+
+    def run(env: Environment) -> list[Finding]:
+        import time
+
+        from orchestrator.audit.drills import DrillLog
+
+        last = DrillLog().last(env.name, spec.name)
+        return [judge_drill(check, last, env.settings.failover_drill_max_age_days, time.time())]
+
+    return Provider(f"{spec.name} drill", (check,), run)
+
+
 # -- secrets --------------------------------------------------------------------------------------
 
 SECRETS_IN_VAULT = Check(
@@ -183,6 +362,67 @@ SECRETS_FRESH = Check(
     2,
     "harden secrets status --env {env} names each one and its role: give it a new value",
 )
+
+
+NO_SERVICE_READS_ROLE_SECRETS = Check(
+    "HR-SEC-04",
+    "No service's Vault policy reaches a role's own secrets (app credentials cannot read infrastructure secrets)",
+    "auth",
+    3,
+    "harden apply --env {env} --role vault writes each service's policy anew (its own path only): remove the "
+    "grant the evidence names",
+)
+_POLICY_RULE = re.compile(r'path\s+"([^"]+)"\s*\{([^}]*)\}')
+
+
+def policy_reaches(policy: str, paths: Iterable[str]) -> list[str]:
+    """The rules of a Vault ACL policy (HCL, as Vault returns it) that grant anything on one of
+    ``paths``: a rule's ``+`` matches one path segment, a trailing ``*`` any rest."""
+    found = []
+    for glob, body in _POLICY_RULE.findall(policy):
+        capabilities = set(re.findall(r'"([a-z]+)"', body.split("capabilities", 1)[-1]))
+        if not capabilities or "deny" in capabilities:
+            continue
+        pattern = re.escape(glob.rstrip("*")).replace(r"\+", "[^/]+") + (".*" if glob.endswith("*") else "")
+        if any(re.fullmatch(pattern, path) for path in paths):
+            found.append(f'path "{glob}" {sorted(capabilities)}')
+    return found
+
+
+def judge_service_policies(policies: dict[str, str | None], paths: list[str]) -> Finding:
+    """``policies``: service -> its ACL policy (None: Vault has none by that name)."""
+    if not policies:
+        return finding(NO_SERVICE_READS_ROLE_SECRETS, True, ("vault_services", "no service has a policy"))
+    evidence, ok = [], True
+    for service, policy in sorted(policies.items()):
+        if policy is None:
+            evidence.append((f"sys/policies/acl/{service}", "no such policy: the service reads nothing"))
+            continue
+        reaching = policy_reaches(policy, paths)
+        ok = ok and not reaching
+        said = "reaches the roles' secrets: " + "; ".join(reaching) if reaching else "its own paths only"
+        evidence.append((f"sys/policies/acl/{service}", said))
+    return finding(NO_SERVICE_READS_ROLE_SECRETS, ok, *evidence)
+
+
+def role_secret_paths() -> list[str]:
+    """Where every role's own secrets live in KV v2, read (data) and listed (metadata)."""
+    from orchestrator.secrets.resolver import role_secrets_path
+
+    return [f"secret/{kind}/{role_secrets_path(r)}" for r in ROLES for kind in ("data", "metadata")]
+
+
+def _service_policies(env: Environment, client: Any) -> dict[str, str | None]:
+    import hvac.exceptions
+
+    model = next(iter(env.role_vars.get("vault", {}).values()), None)
+    policies: dict[str, str | None] = {}
+    for service in getattr(model, "vault_services", []):
+        try:
+            policies[service] = client.sys.read_acl_policy(service)["data"]["policy"]
+        except hvac.exceptions.InvalidPath:
+            policies[service] = None
+    return policies
 
 
 def judge_secret_ages(report: Any) -> Finding:
@@ -229,10 +469,12 @@ def _secrets(env: Environment) -> list[Finding]:
     with admin_client(env) as client:
         if client is None and refs:
             reason = ("Vault", "not reachable or not initialised: the secrets cannot be read")
-            return [finding(c, False, reason) for c in (SECRETS_IN_VAULT, NO_SECRET_IN_ARTIFACTS, SECRETS_FRESH)]
+            checks = (SECRETS_IN_VAULT, NO_SECRET_IN_ARTIFACTS, SECRETS_FRESH, NO_SERVICE_READS_ROLE_SECRETS)
+            return [finding(c, False, reason) for c in checks]
         now = datetime.datetime.now(datetime.UTC)
         found = age.ages(env, age.vault_history(client)) if client is not None else []
         fresh = judge_secret_ages(age.judge(found, env.settings.secrets_max_age_days, now, "secrets"))
+        policies = judge_service_policies(_service_policies(env, client) if client else {}, role_secret_paths())
         store = KvStore(client) if client is not None else None
         for _, ref in refs:
             value = store.read(ref) if store is not None else None
@@ -247,7 +489,7 @@ def _secrets(env: Environment) -> list[Finding]:
             scanned += 1
             if any(v.encode() in blob for v in values):
                 leaks.append(str(path.relative_to(REPO_STATE_DIR)))
-    return [judge_secrets_in_vault(refs, missing), judge_artifacts(scanned, leaks), fresh]
+    return [judge_secrets_in_vault(refs, missing), judge_artifacts(scanned, leaks), fresh, policies]
 
 
 # -- the hosts ------------------------------------------------------------------------------------
@@ -369,6 +611,12 @@ def providers(env: Environment) -> list[Provider]:
             found.append(_health(spec, report))
         if has_limits(spec):
             found.append(_limits(spec))
-    found.append(Provider("secrets", (SECRETS_IN_VAULT, NO_SECRET_IN_ARTIFACTS, SECRETS_FRESH), _secrets))
+        if has_tls(spec):
+            found.append(_tls(spec))
+        command = drill_command(spec)
+        if command is not None:
+            found.append(_drill(spec, command))
+    secrets = (SECRETS_IN_VAULT, NO_SECRET_IN_ARTIFACTS, SECRETS_FRESH, NO_SERVICE_READS_ROLE_SECRETS)
+    found.append(Provider("secrets", secrets, _secrets))
     found.append(Provider("hosts", (SSHD, HOST_KEYS, FIREWALL), _hosts))
     return found

@@ -41,6 +41,15 @@ class EnvironmentSettings(StrictModel):
         le=3650,
         description="A secret whose value is older fails harden audit (HR-SEC-03); harden secrets status shows ages.",
     )
+    failover_drill_max_age_days: int = Field(
+        30,
+        ge=1,
+        le=3650,
+        description=(
+            "harden audit fails a role's failover check (HR-<code>-04) when its last drill (harden pg switchover) "
+            "is older, or took 30 s or more."
+        ),
+    )
     vault_tunnel: bool = Field(
         False, description="Reach Vault's API through an SSH tunnel to a vault host (no direct route)."
     )

@@ -42,6 +42,13 @@ ANY = "any"
 LOCAL = "local"
 CONTAINERS = "containers"
 
+# How a Port speaks TLS, for `harden audit` (HR-<code>-03 reads the certificate it presents, from
+# the listening host itself): TLS from the first byte, or PostgreSQL's STARTTLS. A port without one
+# is not checked (the edge's public ports carry the ACME CA's certificates, which its own status
+# reads; OpenBao's cluster port carries certificates OpenBao makes itself).
+TLS = "tls"
+STARTTLS_POSTGRES = "postgres"
+
 
 @dataclass(frozen=True)
 class Port:
@@ -54,6 +61,8 @@ class Port:
     groups: tuple[str, ...] = ()  # the role's groups whose hosts listen (default: all of them)
     enabled_by: str = ""  # a boolean role variable: the port is open only while it is true
     number: int = 0  # a fixed port (no variable holds it)
+    tls: str = ""  # TLS or STARTTLS_POSTGRES: it presents a certificate of the internal CA
+    address_var: str = ""  # the role variable holding the address it listens on (default: the host's)
 
 
 @dataclass(frozen=True)

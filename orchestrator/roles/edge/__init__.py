@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from orchestrator.inventory import Inventory
 from orchestrator.roles.edge.model import TRAEFIK, EdgeVars
-from orchestrator.roles.spec import ANY, CLIENTS, LOCAL, PEERS, Opening, Port, RoleSpec, TopologyIssue
+from orchestrator.roles.spec import ANY, CLIENTS, LOCAL, PEERS, TLS, Opening, Port, RoleSpec, TopologyIssue
 
 if TYPE_CHECKING:
     from orchestrator.validation import Environment
@@ -60,7 +60,7 @@ SPEC = RoleSpec(
     ports=(
         Port("edge_http_port", (ANY,)),
         Port("edge_https_port", (ANY,)),
-        Port("edge_internal_port", (PEERS, CLIENTS)),
+        Port("edge_internal_port", (PEERS, CLIENTS), tls=TLS, address_var="edge_internal_address"),
         Port("edge_ping_port", (LOCAL,)),
     ),
     openings=_backends,

@@ -5,7 +5,7 @@ from typing import Any
 
 from orchestrator.inventory import Inventory
 from orchestrator.roles.kafka.model import KAFKA, KafkaVars
-from orchestrator.roles.spec import CLIENTS, PEERS, Port, RoleSpec, TopologyIssue, odd_at_least_three
+from orchestrator.roles.spec import CLIENTS, PEERS, TLS, Port, RoleSpec, TopologyIssue, odd_at_least_three
 
 
 def _topology(inv: Inventory, values: Mapping[str, Any]) -> list[TopologyIssue]:
@@ -35,9 +35,9 @@ SPEC = RoleSpec(
     cluster=True,
     units=("kafka.service",),
     ports=(
-        Port("kafka_client_port", (PEERS, CLIENTS), groups=("kafka",)),
-        Port("kafka_internal_port", (PEERS,), groups=("kafka",)),
-        Port("kafka_controller_port", (PEERS,), groups=("kafka_controllers",)),
+        Port("kafka_client_port", (PEERS, CLIENTS), groups=("kafka",), tls=TLS),
+        Port("kafka_internal_port", (PEERS,), groups=("kafka",), tls=TLS),
+        Port("kafka_controller_port", (PEERS,), groups=("kafka_controllers",), tls=TLS),
     ),
     managed_paths=("/etc/kafka/*.properties", "/etc/systemd/system/kafka.service*"),
     components=(KAFKA,),

@@ -1,7 +1,7 @@
 """Role `lab_acme`: the lab's stand-ins for Let's Encrypt and public DNS (Pebble and BIND 9)."""
 
 from orchestrator.roles.lab_acme.model import LabAcmeVars
-from orchestrator.roles.spec import Port, RoleSpec
+from orchestrator.roles.spec import TLS, Port, RoleSpec
 
 SPEC = RoleSpec(
     name="lab_acme",
@@ -16,7 +16,7 @@ SPEC = RoleSpec(
     # the edge orders certificates from Pebble and updates the zone on BIND; Pebble connects to the
     # edge's challenge ports (open to anyone there)
     ports=(
-        Port("lab_acme_port", ("edge",)),
+        Port("lab_acme_port", ("edge",), tls=TLS),
         Port("dns", ("edge",), number=53),
         Port("dns", ("edge",), proto="udp", number=53),
     ),

@@ -5,7 +5,16 @@ from typing import Any
 
 from orchestrator.inventory import Inventory
 from orchestrator.roles.postgres_ha.model import PATRONI, PostgresHaVars
-from orchestrator.roles.spec import CLIENTS, PEERS, Port, RoleSpec, TopologyIssue, odd_at_least_three
+from orchestrator.roles.spec import (
+    CLIENTS,
+    PEERS,
+    STARTTLS_POSTGRES,
+    TLS,
+    Port,
+    RoleSpec,
+    TopologyIssue,
+    odd_at_least_three,
+)
 
 
 def _topology(inv: Inventory, values: Mapping[str, Any]) -> list[TopologyIssue]:
@@ -28,21 +37,23 @@ SPEC = RoleSpec(
     cluster=True,
     units=("patroni.service", "etcd.service", "haproxy.service"),
     ports=(
-        Port("postgres_ha_port", (PEERS, CLIENTS), groups=("postgres",)),
-        Port("postgres_ha_restapi_port", (PEERS,), groups=("postgres",)),
-        Port("postgres_ha_etcd_client_port", (PEERS,), groups=("etcd",)),
-        Port("postgres_ha_etcd_peer_port", (PEERS,), groups=("etcd",)),
+        Port("postgres_ha_port", (PEERS, CLIENTS), groups=("postgres",), tls=STARTTLS_POSTGRES),
+        Port("postgres_ha_restapi_port", (PEERS,), groups=("postgres",), tls=TLS),
+        Port("postgres_ha_etcd_client_port", (PEERS,), groups=("etcd",), tls=TLS),
+        Port("postgres_ha_etcd_peer_port", (PEERS,), groups=("etcd",), tls=TLS),
         Port(
             "postgres_ha_haproxy_primary_port",
             (PEERS, CLIENTS),
             groups=("postgres",),
             enabled_by="postgres_ha_haproxy_enabled",
+            tls=STARTTLS_POSTGRES,
         ),
         Port(
             "postgres_ha_haproxy_replica_port",
             (PEERS, CLIENTS),
             groups=("postgres",),
             enabled_by="postgres_ha_haproxy_enabled",
+            tls=STARTTLS_POSTGRES,
         ),
     ),
     managed_paths=(

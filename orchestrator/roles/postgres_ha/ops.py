@@ -146,8 +146,16 @@ def assess(env: Environment, members: list[Member]) -> dict[str, list[str]]:
     )
 
 
-def switchover(env: Environment, to: str | None = None, timeout: float = 60) -> tuple[str, str]:
-    """Planned switchover (to a chosen member or Patroni's pick); waits for the new leader. Returns (old, new)."""
+# The command that takes a failover drill (orchestrator/audit/drills.py): each one is recorded.
+DRILL = "harden pg switchover"
+
+
+def switchover(env: Environment, to: str | None = None, timeout: float = 60) -> tuple[str, str, float]:
+    """Planned switchover (to a chosen member or Patroni's pick); waits for the new leader. Returns
+    (old, new, seconds from the request until the new leader runs), and records those seconds as a
+    failover drill."""
+    from orchestrator.audit import drills
+
     model, hosts = _settings(env)
     members = status(env)
     current = leader(members)
@@ -172,13 +180,16 @@ def switchover(env: Environment, to: str | None = None, timeout: float = 60) -> 
     body: dict[str, Any] = {"leader": current.name}
     if to is not None:
         body["candidate"] = to
+    asked = time.monotonic()
     _call(env, current.name, model.postgres_ha_restapi_port, "/switchover", body, password=password)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         now = leader(status(env))
         if now is not None and now.name != current.name and now.state == "running":
+            seconds = time.monotonic() - asked
+            drills.record(env.name, "postgres_ha", "switchover", seconds, f"{current.name} -> {now.name}")
             wait_settled(env, synchronous=bool(sync_before), timeout=max(deadline - time.monotonic(), 5))
-            return current.name, now.name
+            return current.name, now.name, seconds
         time.sleep(0.5)
     raise HardenError(f"the leader is still {current.name} after {timeout:.0f}s")
 

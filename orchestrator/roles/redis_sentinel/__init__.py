@@ -5,7 +5,7 @@ from typing import Any
 
 from orchestrator.inventory import Inventory
 from orchestrator.roles.redis_sentinel.model import RedisSentinelVars
-from orchestrator.roles.spec import CLIENTS, PEERS, Port, RoleSpec, TopologyIssue, odd_at_least_three
+from orchestrator.roles.spec import CLIENTS, PEERS, TLS, Port, RoleSpec, TopologyIssue, odd_at_least_three
 
 
 def _topology(inv: Inventory, values: Mapping[str, Any]) -> list[TopologyIssue]:
@@ -41,8 +41,8 @@ SPEC = RoleSpec(
     cluster=True,
     units=("redis-server.service", "redis-sentinel.service"),
     ports=(
-        Port("redis_sentinel_port", (PEERS, CLIENTS), groups=("redis",)),
-        Port("redis_sentinel_sentinel_port", (PEERS, CLIENTS), groups=("redis_sentinels",)),
+        Port("redis_sentinel_port", (PEERS, CLIENTS), groups=("redis",), tls=TLS),
+        Port("redis_sentinel_sentinel_port", (PEERS, CLIENTS), groups=("redis_sentinels",), tls=TLS),
     ),
     managed_paths=("/etc/redis/harden-*", "/etc/systemd/system/redis-*.service.d/harden*.conf"),
     cli_name="redis",

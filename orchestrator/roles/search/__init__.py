@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from orchestrator.inventory import Inventory
 from orchestrator.roles.search.model import ELASTICSEARCH, OPENSEARCH, SearchVars
-from orchestrator.roles.spec import CLIENTS, PEERS, Port, RoleSpec, TopologyIssue, odd_at_least_three
+from orchestrator.roles.spec import CLIENTS, PEERS, TLS, Port, RoleSpec, TopologyIssue, odd_at_least_three
 
 if TYPE_CHECKING:
     from orchestrator.validation import Environment
@@ -38,7 +38,10 @@ SPEC = RoleSpec(
     topology=_topology,
     cluster=True,
     units=("opensearch.service", "elasticsearch.service"),
-    ports=(Port("search_http_port", (PEERS, CLIENTS)), Port("search_transport_port", (PEERS,))),
+    ports=(
+        Port("search_http_port", (PEERS, CLIENTS), tls=TLS),
+        Port("search_transport_port", (PEERS,), tls=TLS),
+    ),
     managed_paths=(
         "/etc/opensearch/*.yml",
         "/etc/opensearch/*.properties",

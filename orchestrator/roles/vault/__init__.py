@@ -4,7 +4,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from orchestrator.inventory import Inventory
-from orchestrator.roles.spec import CLIENTS, PEERS, Port, RoleSpec, TopologyIssue, odd_at_least_three
+from orchestrator.roles.spec import CLIENTS, PEERS, TLS, Port, RoleSpec, TopologyIssue, odd_at_least_three
 from orchestrator.roles.vault.model import OPENBAO, VaultVars
 
 
@@ -21,7 +21,7 @@ SPEC = RoleSpec(
     topology=_topology,
     cluster=True,
     units=("openbao.service",),
-    ports=(Port("vault_api_port", (PEERS, CLIENTS)), Port("vault_cluster_port", (PEERS,))),
+    ports=(Port("vault_api_port", (PEERS, CLIENTS), tls=TLS), Port("vault_cluster_port", (PEERS,))),
     managed_paths=("/etc/openbao/openbao.hcl",),
     components=(OPENBAO,),
     cli_name="vault",

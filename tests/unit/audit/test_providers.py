@@ -3,6 +3,7 @@ every role gets from its spec, found by discovery."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from orchestrator.audit import providers as p
@@ -117,3 +118,102 @@ def test_the_firewall_check_wants_policy_drop_and_every_declared_port() -> None:
     assert not p.judge_firewall({"data-1": RULESET.replace("policy drop", "policy accept")}, {"data-1": [22]}).passed
     assert not p.judge_firewall({"data-1": None}, {"data-1": [22]}).passed
     assert not p.judge_firewall({}, {}).passed
+
+
+def test_every_role_with_tls_ports_gets_a_tls_check_with_each_listening_endpoint() -> None:
+    env = validate_environment("lab")
+    found = {c.id for prov in p.providers(env) for c in prov.checks}
+    for name in ("vault", "postgres_ha", "redis_sentinel", "kafka", "search", "edge", "lab_acme"):
+        assert f"HR-{p.code(ROLES[name])}-03" in found, name
+    pg = p.tls_endpoints(env, PG)
+    mine = [e for e in pg if e.host == "data-1"]
+    assert [e.label for e in mine] == [
+        "data-1 postgres_ha_port 10.77.0.11:5432",
+        "data-1 postgres_ha_restapi_port 10.77.0.11:8008",
+        "data-1 postgres_ha_etcd_client_port 10.77.0.11:2379",
+        "data-1 postgres_ha_etcd_peer_port 10.77.0.11:2380",
+    ]  # HAProxy's ports are off in the lab
+    script = p.tls_script("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----", mine[:2])
+    assert "-connect 10.77.0.11:5432 -starttls postgres -verify_ip 10.77.0.11" in script
+    assert "-connect 10.77.0.11:8008 -verify_ip 10.77.0.11" in script
+    assert "MIIB" in script and script.count(p.TLS_MARK) == 2
+    # the edge's internal entry point listens where edge_internal_address says (loopback by default)
+    assert [e.label for e in p.tls_endpoints(env, ROLES["edge"])] == ["edge-1 edge_internal_port 127.0.0.1:8443"]
+
+
+def test_tls_passes_only_when_every_endpoint_verifies_and_lasts_14_days() -> None:
+    import datetime
+
+    check = p.tls_check(PG)
+    now = datetime.datetime(2026, 12, 7, tzinfo=datetime.UTC)
+    ok = "Verify return code: 0 (ok)\nnotAfter=Jan  8 10:00:00 2028 GMT"
+    soon = "Verify return code: 0 (ok)\nnotAfter=Dec 17 10:00:00 2026 GMT"
+    wrong_name = "Verify return code: 62 (hostname mismatch)\nnotAfter=Jan  8 10:00:00 2028 GMT"
+    plain = "no handshake: 40C7:error:0A00010B:SSL routines:ssl3_get_record:wrong version number"
+    labels = ["data-1 a 10.77.0.11:1", "data-2 a 10.77.0.12:1"]
+    good = p.judge_tls(check, {labels[0]: ok, labels[1]: ok}, labels, now)
+    assert good.passed and good.evidence[0].value == "verified, 397 days left"
+    for bad_text, said in ((soon, "10 days left (want 14)"), (wrong_name, "62 (hostname mismatch)"), (plain, "wrong")):
+        bad = p.judge_tls(check, {labels[0]: ok, labels[1]: bad_text}, labels, now)
+        assert not bad.passed and said in bad.evidence[1].value, bad.evidence
+    unread = p.judge_tls(check, {labels[0]: ok}, labels, now)
+    assert not unread.passed and "not read" in unread.evidence[1].value
+    assert p.judge_tls(check, {}, [], now).passed  # no TLS port anywhere: nothing to judge
+
+
+SERVICE_POLICY = """# service billing reads only its own secrets
+path "secret/data/billing" {
+  capabilities = ["read"]
+}
+
+path "secret/data/billing/*" {
+  capabilities = ["read"]
+}
+
+path "secret/metadata/billing/*" {
+  capabilities = ["list"]
+}
+"""
+
+
+def test_a_service_policy_passes_only_when_it_reaches_no_role_secret() -> None:
+    paths = p.role_secret_paths()
+    assert "secret/data/harden/roles/postgres_ha" in paths and "secret/metadata/harden/roles/vault" in paths
+    assert p.policy_reaches(SERVICE_POLICY, paths) == []
+    wide = SERVICE_POLICY + 'path "secret/data/+/roles/*" {\n  capabilities = ["read", "list"]\n}\n'
+    assert p.policy_reaches(wide, paths) == ["path \"secret/data/+/roles/*\" ['list', 'read']"]
+    everything = 'path "secret/*" { capabilities = ["read"] }'
+    denied = 'path "secret/*" { capabilities = ["deny"] }'
+    assert p.policy_reaches(everything, paths) and not p.policy_reaches(denied, paths)
+    ok = p.judge_service_policies({"billing": SERVICE_POLICY, "orders": None}, paths)
+    assert ok.passed and ok.evidence[1].value == "no such policy: the service reads nothing"
+    bad = p.judge_service_policies({"billing": SERVICE_POLICY, "orders": everything}, paths)
+    assert not bad.passed and "reaches the roles' secrets" in bad.evidence[1].value
+
+
+def test_a_failover_drill_passes_when_recent_and_under_30_s(tmp_path: Path) -> None:
+    from orchestrator.audit.drills import Drill, DrillLog
+
+    command = p.drill_command(PG)
+    assert command == "harden pg switchover"  # found in orchestrator/roles/postgres_ha/ops.py
+    assert p.drill_command(ROLES["redis_sentinel"]) is None
+    check = p.drill_check(PG, command)
+    assert (
+        check.id == "HR-PG-04"
+        and check.fix.format(env="lab") == "harden pg switchover --env lab takes one (and records it)"
+    )
+    now = 1_800_000_000.0
+    log = DrillLog(tmp_path / "revisions.db")
+    assert log.last("lab", "postgres_ha") is None
+    assert not p.judge_drill(check, None, 30, now).passed
+    log.record("lab", Drill("postgres_ha", "switchover", 41.0, now - 86400, "data-1 -> data-2"))
+    log.record("lab", Drill("postgres_ha", "switchover", 6.2, now - 3600, "data-2 -> data-3"))
+    log.record("staging", Drill("postgres_ha", "switchover", 50.0, now, "db1 -> db2"))
+    last = log.last("lab", "postgres_ha")
+    assert last is not None and last.detail == "data-2 -> data-3"  # the newest of this environment
+    ok = p.judge_drill(check, last, 30, now)
+    assert ok.passed and ok.evidence[0].value == "switchover data-2 -> data-3: 6.2 s, 0.0 days ago"
+    slow = p.judge_drill(check, Drill("postgres_ha", "switchover", 31.0, now, "a -> b"), 30, now)
+    assert not slow.passed and "(want under 30 s)" in slow.evidence[0].value
+    old = p.judge_drill(check, Drill("postgres_ha", "switchover", 6.0, now - 31 * 86400, "a -> b"), 30, now)
+    assert not old.passed and "(want 30 days at most)" in old.evidence[0].value

@@ -9,7 +9,8 @@ import time
 
 import pytest
 
-from bench.lab_env import LAB
+from bench.lab_env import LAB, LAB_NAME
+from orchestrator.audit.drills import DrillLog
 from orchestrator.lab.config import LabConfig
 from orchestrator.paths import REPO_ROOT
 from orchestrator.roles.postgres_ha.ops import leader, status
@@ -143,6 +144,9 @@ def test_switchover_and_status_commands(pg_env: Environment) -> None:
     sync = next(m.name for m in status(pg_env) if m.role == "sync_standby")
     moved = harden("pg", "switchover", "--env", LAB, "--to", sync, check=True)
     assert f"from {before} to {sync}" in moved.stdout
+    drill = DrillLog().last(LAB_NAME, "postgres_ha")  # a failover drill, for harden audit (HR-PG-04)
+    assert drill is not None and drill.detail == f"{before} -> {sync}" and 0 < drill.seconds < 30, drill
+    assert f"{drill.seconds:.1f} s after the request" in moved.stdout
     shown = harden("pg", "status", "--env", LAB, check=True)
     assert "leader" in shown.stdout and sync in shown.stdout
     lead = leader(status(pg_env))
