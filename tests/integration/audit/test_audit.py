@@ -52,12 +52,15 @@ def test_a_stopped_redis_replica_fails_the_redis_check_with_its_cause(env: Envir
             time.sleep(1)
     finally:
         lab_ssh(lab, replica, "systemctl start redis-server")
+        rf.wait_replicas(lab, ra, master, 2)
     failed = _failed(report)
-    assert set(failed) == {"HR-REDIS-01"}, failed  # only the cause
+    # only the cause: the replica is down, and its TLS port answers no handshake
+    assert set(failed) == {"HR-REDIS-01", "HR-REDIS-03"}, failed
     assert code == 1 and report["score"] < 100
     assert "1 of 2 replicas online" in failed["HR-REDIS-01"]["evidence"][0]["value"]
     assert f"harden apply --env {LAB_NAME} --role redis_sentinel" in failed["HR-REDIS-01"]["fix"]
-    rf.wait_replicas(lab, ra, master, 2)
+    refused = [e for e in failed["HR-REDIS-03"]["evidence"] if "no handshake" in e["value"]]
+    assert refused and all(e["source"].startswith(f"{replica} ") for e in refused), failed["HR-REDIS-03"]
 
 
 def test_history_shows_each_audit_with_its_score(env: Environment) -> None:
@@ -65,5 +68,5 @@ def test_history_shows_each_audit_with_its_score(env: Environment) -> None:
     assert code == 0 and report["score"] == 100.0, _failed(report)
     shown = harden("audit", "--env", LAB, "--history", "--format", "json", check=True)
     records = [r for r in json.loads(shown.stdout) if r["roles"] == list(ROLES)]
-    assert any(r["failed"] == ["HR-REDIS-01"] and r["score"] < 100 for r in records), records  # the last test's
+    assert any(r["failed"] == ["HR-REDIS-01", "HR-REDIS-03"] and r["score"] < 100 for r in records), records
     assert records[-1]["score"] == 100.0 and records[-1]["failed"] == [], records
