@@ -85,6 +85,7 @@ bench: setup
 	$(BIN)/python -m bench.postgres_stall
 	$(BIN)/python -m bench.postgres_failover
 	$(BIN)/python -m bench.kafka_failover
+	$(BIN)/python -m bench.kafka_tools
 	$(BIN)/python -m bench.edge
 	$(BIN)/python -m bench.search
 	$(BIN)/python -m bench.ansible_strategy

@@ -74,6 +74,7 @@ def main():
             "--add-scram",
             f"SCRAM-SHA-512=[name=admin,password={p['admin_password']}]",
         ],
+        archives=None,  # run once per host: the archive is for the admin tools' classes
     )
     if rc != 0:
         module.fail_json(msg="kafka-storage format failed", rc=rc, stdout=out, stderr=err)

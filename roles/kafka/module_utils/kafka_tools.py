@@ -8,10 +8,13 @@ The parsers below read the tools' text output; they are pure and unit-tested.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
+import shutil
 import subprocess
 import tempfile
+import time
 
 STORAGE_TOOL = "kafka.tools.StorageTool"
 TOPICS = "org.apache.kafka.tools.TopicCommand"
@@ -35,6 +38,10 @@ def java_command(home, main_class, heap="128m"):
         "java",
         f"-Xmx{heap}",
         "-XX:+UseSerialGC",
+        # a tool lives seconds: with the C1 compiler alone it takes about 0.6 of the CPU time of
+        # the tiered default, 0.4 with run_tool's class-data archive too (bench/kafka_tools.md); a
+        # broker's host pays it at every health poll of a rolling restart
+        "-XX:TieredStopAtLevel=1",
         f"-Dlog4j2.configurationFile={TOOLS_LOG4J}",
         "-cp",
         f"{home}/libs/*",
@@ -45,13 +52,67 @@ def java_command(home, main_class, heap="128m"):
 TIMED_OUT = 124  # run_tool's status for a tool that did not finish in time (as timeout(1) exits)
 
 
-def run_tool(home, main_class, args, heap="128m", timeout=300):
-    """Run one tool; returns (rc, stdout, stderr). ``home`` holds libs/."""
+# Class data of the tools, archived by the JVM at the first run (JDK 13+ dynamic CDS) and mapped
+# by every later one: a tool loads Kafka's classes from the archive instead of its jars. One archive
+# per Kafka home and java binary (a new Kafka version or JDK makes a new one; an archive the JVM
+# finds unusable is skipped, and its warning goes to stderr). bench/kafka_tools.md measures it.
+CLASS_ARCHIVES = "/var/cache/harden-kafka-tools"
+_LOCK_STALE_S = 600
+
+
+def class_archive(home, cache=CLASS_ARCHIVES):
+    """The archive path for this Kafka home and this host's java binary."""
+    java = os.path.realpath(shutil.which("java") or "java")
+    try:
+        stamp = os.stat(java).st_mtime_ns
+    except OSError:
+        stamp = 0
+    key = hashlib.sha256(f"{os.path.realpath(home)}\0{java}\0{stamp}".encode()).hexdigest()[:16]
+    return os.path.join(cache, f"tools-{key}.jsa")
+
+
+def archive_flags(archive):
+    """(JVM flags, the lock this run holds or None): map the archive if it exists; else, if no
+    other run is writing it, write it at this run's exit (to a temporary name, renamed when the
+    tool succeeded: a half-written archive is never mapped)."""
+    if os.path.exists(archive):
+        return [f"-XX:SharedArchiveFile={archive}", "-Xshare:auto"], None
+    lock = archive + ".lock"
+    try:
+        os.makedirs(os.path.dirname(archive), mode=0o755, exist_ok=True)
+        if os.path.exists(lock) and time.time() - os.path.getmtime(lock) > _LOCK_STALE_S:
+            os.unlink(lock)  # a run that died while writing
+        os.close(os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except OSError:
+        return [], None  # another run is writing it, or the cache cannot be written: run without
+    return [f"-XX:ArchiveClassesAtExit={archive}.tmp"], lock
+
+
+def _settle_archive(archive, lock, ok):
+    try:
+        if ok and os.path.exists(archive + ".tmp"):
+            os.replace(archive + ".tmp", archive)
+        elif os.path.exists(archive + ".tmp"):
+            os.unlink(archive + ".tmp")
+    finally:
+        os.unlink(lock)
+
+
+# The JVM's own warnings (an unusable class archive, say) to stderr: a tool's stdout is parsed
+QUIET_JVM = ["-Xlog:disable", "-Xlog:all=warning:stderr"]
+
+
+def run_tool(home, main_class, args, heap="128m", timeout=300, archives=CLASS_ARCHIVES):
+    """Run one tool; returns (rc, stdout, stderr). ``home`` holds libs/. ``archives``: where the
+    class-data archive is kept (None: this run neither maps nor writes one)."""
+    archive = class_archive(home, archives) if archives else None
+    flags, lock = archive_flags(archive) if archive else ([], None)
     fd, path = tempfile.mkstemp(prefix="kafka-args-", dir="/run")
+    done = None
     try:
         with os.fdopen(fd, "w") as fh:
             jvm = java_command(home, main_class, heap)[1:]
-            fh.write("\n".join(argfile_line(a) for a in [*jvm, *args]) + "\n")
+            fh.write("\n".join(argfile_line(a) for a in [*QUIET_JVM, *flags, *jvm, *args]) + "\n")
         done = subprocess.run(
             ["java", "@" + path], capture_output=True, text=True, timeout=timeout, check=False, stdin=subprocess.DEVNULL
         )
@@ -61,6 +122,8 @@ def run_tool(home, main_class, args, heap="128m", timeout=300):
         return TIMED_OUT, "", f"{main_class.rsplit('.', 1)[-1]} gave no answer within {timeout} s"
     finally:
         os.unlink(path)
+        if lock is not None:
+            _settle_archive(archive, lock, done is not None and done.returncode == 0)
     return done.returncode, done.stdout, done.stderr
 
 

@@ -171,6 +171,58 @@ def test_a_tool_that_does_not_answer_in_time_is_a_failed_read_with_its_reason(
     monkeypatch.setattr(KT.subprocess, "run", slow)
     real_mkstemp = KT.tempfile.mkstemp
     monkeypatch.setattr(KT.tempfile, "mkstemp", lambda prefix, dir: real_mkstemp(prefix=prefix, dir=tmp_path))
-    rc, out, err = KT.run_tool("/opt/kafka", KT.QUORUM, ["describe", "--status"], timeout=60)
+    archives = tmp_path / "archives"
+    rc, out, err = KT.run_tool("/opt/kafka", KT.QUORUM, ["describe", "--status"], timeout=60, archives=str(archives))
     assert (rc, out) == (KT.TIMED_OUT, "") and err == "MetadataQuorumCommand gave no answer within 60 s"
     assert seen and not Path(seen[0]).exists()  # the argument file is removed all the same
+    assert list(archives.iterdir()) == []  # no lock left, no archive of a run that failed
+
+
+def _tool_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rc: int) -> list[list[str]]:
+    """Fake java: records each run's argument file and writes what -XX:ArchiveClassesAtExit names."""
+    runs: list[list[str]] = []
+
+    def java(argv: list[str], **kwargs: object) -> object:
+        lines = [line.strip('"') for line in Path(argv[1].removeprefix("@")).read_text().splitlines()]
+        runs.append(lines)
+        for line in lines:
+            if line.startswith("-XX:ArchiveClassesAtExit="):
+                Path(line.split("=", 1)[1]).write_bytes(b"classes")
+        return KT.subprocess.CompletedProcess(argv, rc, "out", "")
+
+    monkeypatch.setattr(KT.subprocess, "run", java)
+    real_mkstemp = KT.tempfile.mkstemp
+    monkeypatch.setattr(KT.tempfile, "mkstemp", lambda prefix, dir: real_mkstemp(prefix=prefix, dir=tmp_path))
+    return runs
+
+
+def test_the_first_run_archives_the_tools_classes_and_later_runs_map_them(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    runs = _tool_run(tmp_path, monkeypatch, 0)
+    archives = tmp_path / "archives"
+    for _ in range(2):
+        assert KT.run_tool("/opt/kafka", KT.TOPICS, ["--describe"], archives=str(archives)) == (0, "out", "")
+    archive = KT.class_archive("/opt/kafka", str(archives))
+    assert [p.name for p in archives.iterdir()] == [Path(archive).name]  # renamed; the lock is gone
+    assert f"-XX:ArchiveClassesAtExit={archive}.tmp" in runs[0]
+    assert f"-XX:SharedArchiveFile={archive}" in runs[1] and "-Xshare:auto" in runs[1]
+    for run in runs:  # the JVM's warnings never reach the stdout a module parses
+        assert run[: len(KT.QUIET_JVM)] == KT.QUIET_JVM and run[-1] == "--describe"
+
+
+def test_a_failed_run_keeps_no_archive_and_a_run_beside_the_writer_runs_without(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    runs = _tool_run(tmp_path, monkeypatch, 1)
+    archives = tmp_path / "archives"
+    assert KT.run_tool("/opt/kafka", KT.TOPICS, ["--describe"], archives=str(archives))[0] == 1
+    assert list(archives.iterdir()) == []
+    archive = KT.class_archive("/opt/kafka", str(archives))
+    Path(archive + ".lock").write_text("")  # another run is writing it
+    KT.run_tool("/opt/kafka", KT.TOPICS, ["--describe"], archives=str(archives))
+    assert not any("Archive" in a or "SharedArchive" in a for a in runs[1])
+    old = KT.time.time() - KT._LOCK_STALE_S - 1
+    KT.os.utime(archive + ".lock", (old, old))  # that run died: its lock is taken over
+    KT.run_tool("/opt/kafka", KT.TOPICS, ["--describe"], archives=str(archives))
+    assert f"-XX:ArchiveClassesAtExit={archive}.tmp" in runs[2]
