@@ -20,8 +20,8 @@ from orchestrator.runner import ansible_environment
 from orchestrator.validation import Environment
 
 HARDEN = str(Path(sys.executable).with_name("harden"))
-# After any single data host loses power and comes back (and is unsealed), Vault has one active
-# node that every standby follows within this bound (tests/integration/roles/vault/ measures it).
+# After a data host loses power and comes back (and is unsealed), Vault has one active node that
+# every standby follows within this bound (tests/integration/roles/vault/ measures it on data-1).
 VAULT_RECOVERY_BOUND = 60.0
 
 

@@ -220,9 +220,13 @@ def test_killing_the_active_node_elects_another_that_takes_writes(vault_env: Env
 
 
 @pytest.mark.fault
-@pytest.mark.parametrize("host", ["data-1", "data-2", "data-3"])
-def test_power_cut_of_any_data_host_leaves_one_active_node(vault_env: Environment, host: str) -> None:
-    """Each data host in turn loses power and comes back: Vault serves again within the bound, and apply works."""
+def test_power_cut_of_the_first_data_host_leaves_one_active_node(vault_env: Environment) -> None:
+    """data-1 loses power and comes back: Vault serves again within the bound, and apply works.
+    data-1 is the first node in inventory order, the one the orchestrator asks first: coming back,
+    it is a standby that knows no leader for a few seconds (the failure of issue 24, README). Once:
+    each fault scenario runs once in make test (this ran on each of the three hosts before), and
+    the election after a lost active node is test_killing_the_active_node_elects_another."""
+    host = "data-1"
     verdict, reasons, waited = vault_faults.power_cycle(vault_env, host, VAULT_RECOVERY_BOUND)
     assert verdict == HEALTHY, f"Vault {verdict} {waited:.0f}s after {host} came back: {'; '.join(reasons)}"
     shown = harden("vault", "status", "--env", LAB)
