@@ -91,6 +91,7 @@ bench: setup
 	$(BIN)/python -m bench.ansible_strategy
 	$(BIN)/python -m bench.overhead --no-apply
 	$(BIN)/python -m bench.plan_scale
+	$(BIN)/python -m bench.audit
 
 clean:
 	rm -rf .harden/runs .mypy_cache .ruff_cache .pytest_cache

@@ -19,6 +19,7 @@ import importlib.util
 import re
 import shlex
 import subprocess
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -138,12 +139,23 @@ def _limits_script(units: Iterable[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
+SSH_FAILED = 255  # ssh's own status: the connection failed (the remote script never ran)
+SSH_ATTEMPTS = 3
+
+
 def run_on(env: Environment, host: str, script: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    """A read-only shell script on a host, over the inventory's own SSH settings (host keys checked)."""
+    """A read-only shell script on a host, over the inventory's own SSH settings (host keys checked).
+    A connection that fails is tried again (SSH_ATTEMPTS in all): the audit's providers read side
+    by side, and sshd drops some of many connections that start at once (MaxStartups)."""
     _, ssh = ssh_prefix(env, host)
-    return subprocess.run(
-        [*ssh, "sh", "-s"], input=script, capture_output=True, text=True, timeout=timeout, check=False
-    )
+    for attempt in range(1, SSH_ATTEMPTS + 1):
+        done = subprocess.run(
+            [*ssh, "sh", "-s"], input=script, capture_output=True, text=True, timeout=timeout, check=False
+        )
+        if done.returncode != SSH_FAILED or attempt == SSH_ATTEMPTS:
+            return done
+        time.sleep(attempt)
+    raise AssertionError("unreachable")
 
 
 def _limits(spec: RoleSpec) -> Provider:
@@ -195,13 +207,14 @@ class Endpoint:
         return f"{self.host} {self.name} {self.address}:{self.port}"
 
 
-def tls_endpoints(env: Environment, spec: RoleSpec) -> list[Endpoint]:
-    """Every TLS port of the role on every host that listens on it (and has it enabled)."""
+def tls_endpoints(env: Environment, spec: RoleSpec, which: Callable[[Any], bool] | None = None) -> list[Endpoint]:
+    """Every TLS port of the role (or every port ``which`` selects) on every host that listens on
+    it (and has it enabled)."""
     from orchestrator.roles.baseline.firewall import host_address
 
     values = env.role_vars.get(spec.name, {})
     found = []
-    for port in (p for p in spec.ports if p.tls):
+    for port in (p for p in spec.ports if (which(p) if which is not None else p.tls)):
         for host in sorted({h for g in port.groups or spec.groups for h in env.inventory.group_hosts(g)}):
             model = values.get(host)
             if model is None or (port.enabled_by and not getattr(model, port.enabled_by)):
@@ -281,6 +294,72 @@ def _tls(spec: RoleSpec) -> Provider:
         return [judge_tls(check, shown, [e.label for e in endpoints], now)]
 
     return Provider(f"{spec.name} tls", (check,), run)
+
+
+# -- anonymous access: each port that declares a probe (orchestrator/audit/anonymous.py) --------
+
+
+def anonymous_check(spec: RoleSpec) -> Check:
+    return Check(
+        f"HR-{code(spec)}-05",
+        f"{spec.name}: every port refuses a client without credentials",
+        "auth",
+        3,
+        f"harden apply --env {{env}} --role {spec.name} (the role turns authentication on everywhere)",
+    )
+
+
+def _anonymous(spec: RoleSpec) -> Provider:
+    from orchestrator.audit import anonymous
+
+    check = anonymous_check(spec)
+
+    def run(env: Environment) -> list[Finding]:
+        found = anonymous.targets(env, spec)
+        shown: dict[str, str] = {}
+        for host in sorted({t.host for t in found}):
+            done = run_on(env, host, anonymous.script([t for t in found if t.host == host]))
+            shown.update(marked_sections(done.stdout, anonymous.MARK))
+        return [anonymous.judge(check, shown, [t.label for t in found])]
+
+    return Provider(f"{spec.name} anonymous", (check,), run)
+
+
+# -- the public TLS profile: each role whose ops module defines profile_targets ------------------
+
+
+def profile_targets(spec: RoleSpec) -> Callable[[Environment], list[Any]] | None:
+    module = f"orchestrator.roles.{spec.name}.ops"
+    if importlib.util.find_spec(module) is None:
+        return None
+    found = getattr(importlib.import_module(module), "profile_targets", None)
+    return found if callable(found) else None
+
+
+def profile_check(spec: RoleSpec) -> Check:
+    return Check(
+        f"HR-{code(spec)}-06",
+        f"{spec.name}: the public TLS endpoints meet Mozilla's intermediate profile (TLS 1.2 and 1.3, "
+        "its TLS 1.2 suites only)",
+        "tls",
+        2,
+        f"harden apply --env {{env}} --role {spec.name} (the role writes the profile's versions and suites)",
+    )
+
+
+def _profile(spec: RoleSpec, targets: Callable[[Environment], list[Any]]) -> Provider:
+    from orchestrator.audit import tls_profile
+
+    check = profile_check(spec)
+
+    def run(env: Environment) -> list[Finding]:
+        found = targets(env)
+        shown = {}
+        for target in found:
+            shown[target.label] = run_on(env, target.host, tls_profile.command(target) + "\n").stdout
+        return [tls_profile.judge(check, shown, [t.label for t in found])]
+
+    return Provider(f"{spec.name} tls profile", (check,), run)
 
 
 # -- failover drills: each role whose ops module names DRILL -----------------------------------
@@ -613,6 +692,11 @@ def providers(env: Environment) -> list[Provider]:
             found.append(_limits(spec))
         if has_tls(spec):
             found.append(_tls(spec))
+        if any(p.anonymous for p in spec.ports):
+            found.append(_anonymous(spec))
+        targets = profile_targets(spec)
+        if targets is not None:
+            found.append(_profile(spec, targets))
         command = drill_command(spec)
         if command is not None:
             found.append(_drill(spec, command))

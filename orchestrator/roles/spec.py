@@ -50,6 +50,19 @@ TLS = "tls"
 STARTTLS_POSTGRES = "postgres"
 
 
+ANONYMOUS_KINDS = ("http", "postgres", "redis", "kafka")
+
+
+def parse_anonymous(probe: str) -> tuple[str, list[str]]:
+    """``"http GET /"`` -> ("http", ["GET", "/"]); an unknown kind is an error in the role's spec."""
+    kind, *args = probe.split(" ", 3)
+    if kind not in ANONYMOUS_KINDS:
+        raise ValueError(f"unknown anonymous probe {probe!r} (kinds: {', '.join(ANONYMOUS_KINDS)})")
+    if kind == "http" and len(args) < 2:
+        raise ValueError(f"{probe!r}: an http probe names its method and path")
+    return kind, args
+
+
 @dataclass(frozen=True)
 class Port:
     """A port the role's hosts listen on, and who may connect to it: baseline's host firewall
@@ -63,6 +76,14 @@ class Port:
     number: int = 0  # a fixed port (no variable holds it)
     tls: str = ""  # TLS or STARTTLS_POSTGRES: it presents a certificate of the internal CA
     address_var: str = ""  # the role variable holding the address it listens on (default: the host's)
+    # what a client without credentials asks, which the port must refuse (harden audit,
+    # HR-<code>-05): "http METHOD PATH [BODY]", "postgres", "redis" or "kafka"
+    # (orchestrator/audit/anonymous.py)
+    anonymous: str = ""
+
+    def __post_init__(self) -> None:
+        if self.anonymous:
+            parse_anonymous(self.anonymous)
 
 
 @dataclass(frozen=True)

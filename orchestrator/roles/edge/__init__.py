@@ -60,7 +60,13 @@ SPEC = RoleSpec(
     ports=(
         Port("edge_http_port", (ANY,)),
         Port("edge_https_port", (ANY,)),
-        Port("edge_internal_port", (PEERS, CLIENTS), tls=TLS, address_var="edge_internal_address"),
+        Port(
+            "edge_internal_port",
+            (PEERS, CLIENTS),
+            tls=TLS,
+            address_var="edge_internal_address",
+            anonymous="http GET /dashboard/",
+        ),
         Port("edge_ping_port", (LOCAL,)),
     ),
     openings=_backends,

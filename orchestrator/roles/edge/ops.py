@@ -108,3 +108,18 @@ def report(env: Environment) -> StatusReport:
         serving += up
     verdict: Verdict = "down" if serving == 0 else ("degraded" if reasons else "healthy")
     return StatusReport(title, COLUMNS, rows, verdict, reasons, detail)
+
+
+def profile_targets(env: Environment) -> list[Any]:
+    """harden audit's public TLS profile check (orchestrator/audit/tls_profile.py, HR-EDGE-06):
+    each edge host's public entry point, asked on its own address with the first route's first
+    name (the TLS options are the entry point's, the same for every name)."""
+    from orchestrator.audit.tls_profile import Target
+    from orchestrator.roles.baseline.firewall import host_address
+
+    models: dict[str, Any] = dict(env.role_vars.get("edge", {}))
+    return [
+        Target(host, host_address(env, host), int(model.edge_https_port), model.edge_routes[0].hosts[0])
+        for host, model in sorted(models.items())
+        if model.edge_routes
+    ]

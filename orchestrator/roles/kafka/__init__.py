@@ -35,9 +35,9 @@ SPEC = RoleSpec(
     cluster=True,
     units=("kafka.service",),
     ports=(
-        Port("kafka_client_port", (PEERS, CLIENTS), groups=("kafka",), tls=TLS),
-        Port("kafka_internal_port", (PEERS,), groups=("kafka",), tls=TLS),
-        Port("kafka_controller_port", (PEERS,), groups=("kafka_controllers",), tls=TLS),
+        Port("kafka_client_port", (PEERS, CLIENTS), groups=("kafka",), tls=TLS, anonymous="kafka"),
+        Port("kafka_internal_port", (PEERS,), groups=("kafka",), tls=TLS, anonymous="kafka"),
+        Port("kafka_controller_port", (PEERS,), groups=("kafka_controllers",), tls=TLS, anonymous="kafka"),
     ),
     managed_paths=("/etc/kafka/*.properties", "/etc/systemd/system/kafka.service*"),
     components=(KAFKA,),

@@ -37,9 +37,15 @@ SPEC = RoleSpec(
     cluster=True,
     units=("patroni.service", "etcd.service", "haproxy.service"),
     ports=(
-        Port("postgres_ha_port", (PEERS, CLIENTS), groups=("postgres",), tls=STARTTLS_POSTGRES),
+        Port("postgres_ha_port", (PEERS, CLIENTS), groups=("postgres",), tls=STARTTLS_POSTGRES, anonymous="postgres"),
         Port("postgres_ha_restapi_port", (PEERS,), groups=("postgres",), tls=TLS),
-        Port("postgres_ha_etcd_client_port", (PEERS,), groups=("etcd",), tls=TLS),
+        Port(
+            "postgres_ha_etcd_client_port",
+            (PEERS,),
+            groups=("etcd",),
+            tls=TLS,
+            anonymous='http POST /v3/kv/range {"key":"AA=="}',
+        ),
         Port("postgres_ha_etcd_peer_port", (PEERS,), groups=("etcd",), tls=TLS),
         Port(
             "postgres_ha_haproxy_primary_port",

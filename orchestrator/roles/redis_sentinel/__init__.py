@@ -41,8 +41,8 @@ SPEC = RoleSpec(
     cluster=True,
     units=("redis-server.service", "redis-sentinel.service"),
     ports=(
-        Port("redis_sentinel_port", (PEERS, CLIENTS), groups=("redis",), tls=TLS),
-        Port("redis_sentinel_sentinel_port", (PEERS, CLIENTS), groups=("redis_sentinels",), tls=TLS),
+        Port("redis_sentinel_port", (PEERS, CLIENTS), groups=("redis",), tls=TLS, anonymous="redis"),
+        Port("redis_sentinel_sentinel_port", (PEERS, CLIENTS), groups=("redis_sentinels",), tls=TLS, anonymous="redis"),
     ),
     managed_paths=("/etc/redis/harden-*", "/etc/systemd/system/redis-*.service.d/harden*.conf"),
     cli_name="redis",

@@ -39,7 +39,7 @@ SPEC = RoleSpec(
     cluster=True,
     units=("opensearch.service", "elasticsearch.service"),
     ports=(
-        Port("search_http_port", (PEERS, CLIENTS), tls=TLS),
+        Port("search_http_port", (PEERS, CLIENTS), tls=TLS, anonymous="http GET /_cluster/health"),
         Port("search_transport_port", (PEERS,), tls=TLS),
     ),
     managed_paths=(

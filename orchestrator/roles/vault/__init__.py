@@ -21,7 +21,10 @@ SPEC = RoleSpec(
     topology=_topology,
     cluster=True,
     units=("openbao.service",),
-    ports=(Port("vault_api_port", (PEERS, CLIENTS), tls=TLS), Port("vault_cluster_port", (PEERS,))),
+    ports=(
+        Port("vault_api_port", (PEERS, CLIENTS), tls=TLS, anonymous="http GET /v1/sys/policy"),
+        Port("vault_cluster_port", (PEERS,)),
+    ),
     managed_paths=("/etc/openbao/openbao.hcl",),
     components=(OPENBAO,),
     cli_name="vault",

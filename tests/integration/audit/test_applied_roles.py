@@ -14,7 +14,7 @@ import json
 import pytest
 
 from bench.lab_env import LAB
-from orchestrator.audit.providers import code, drill_command, has_tls, status_report
+from orchestrator.audit.providers import code, drill_command, has_tls, profile_targets, status_report
 from orchestrator.lab.config import LabConfig
 from orchestrator.roles import ROLES
 from orchestrator.validation import validate_environment
@@ -40,6 +40,14 @@ def test_the_applied_roles_pass_every_check(lab: LabConfig, request: pytest.Fixt
     assert {f"HR-{code(ROLES[r])}-03" for r in roles if has_tls(ROLES[r])} <= ids
     # the failover drill of every audited role that takes one (its module's test took one)
     assert {f"HR-{code(ROLES[r])}-04" for r in roles if drill_command(ROLES[r])} <= ids
+    # the public TLS profile of every audited role that serves public names (the edge)
+    assert {f"HR-{code(ROLES[r])}-06" for r in roles if profile_targets(ROLES[r])} <= ids
+    # every port that declares an anonymous probe refused it (each one's evidence says how)
+    probed = [r for r in roles if any(port.anonymous for port in ROLES[r].ports)]
+    assert probed, roles
+    anonymous = [c for c in report["checks"] if c["id"] in {f"HR-{code(ROLES[r])}-05" for r in probed}]
+    assert len(anonymous) == len(probed), ids
+    assert all(e["value"].startswith("refused: ") for c in anonymous for e in c["evidence"]), anonymous
     assert {"HR-SEC-01", "HR-SEC-02", "HR-SEC-03", "HR-SEC-04", "HR-HOST-01", "HR-HOST-02", "HR-HOST-03"} <= ids
     assert all(c["evidence"] for c in report["checks"])
     print(f"{len(ids)} checks of {', '.join(roles)} in {report['seconds']} s")

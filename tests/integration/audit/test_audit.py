@@ -1,5 +1,5 @@
-"""`harden audit` of the Redis role: a fault fails the check it should, with its cause, and the
-history keeps each audit. Runs in the first shard, after the role modules (see
+"""`harden audit` of the Redis and Vault roles: a fault fails the check it should, with its cause,
+and the history keeps each audit. Runs in the first shard, after the role modules (see
 tests/integration/conftest.py). Every check passing: test_applied_roles.py, in both shards. The
 audit on never-configured hosts is in tests/integration/roles/baseline/ (before any apply)."""
 
@@ -15,6 +15,7 @@ from bench.lab_env import LAB, LAB_NAME
 from orchestrator.lab.config import LabConfig
 from orchestrator.validation import Environment, validate_environment
 from tests.faults import redis_faults as rf
+from tests.faults import vault_faults as vf
 from tests.integration.conftest import apply_roles, harden, lab_ssh
 
 ROLES = ("baseline", "pki", "vault", "redis_sentinel")  # the audit's scope: Redis and what it requires
@@ -44,12 +45,7 @@ def test_a_stopped_redis_replica_fails_the_redis_check_with_its_cause(env: Envir
     replica = next(h for h in ("data-1", "data-2", "data-3") if h != master)
     lab_ssh(lab, replica, "systemctl stop redis-server")
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            code, report = _audit("--min-score", "100")
-            if "HR-REDIS-01" in _failed(report) or time.monotonic() > deadline:
-                break
-            time.sleep(1)
+        code, report = _audit_until_failed("HR-REDIS-01")
     finally:
         lab_ssh(lab, replica, "systemctl start redis-server")
         rf.wait_replicas(lab, ra, master, 2)
@@ -61,6 +57,30 @@ def test_a_stopped_redis_replica_fails_the_redis_check_with_its_cause(env: Envir
     assert f"harden apply --env {LAB_NAME} --role redis_sentinel" in failed["HR-REDIS-01"]["fix"]
     refused = [e for e in failed["HR-REDIS-03"]["evidence"] if "no handshake" in e["value"]]
     assert refused and all(e["source"].startswith(f"{replica} ") for e in refused), failed["HR-REDIS-03"]
+
+
+def _audit_until_failed(check: str, timeout: float = 30) -> tuple[int, dict[str, Any]]:
+    deadline = time.monotonic() + timeout
+    while True:
+        code, report = _audit("--min-score", "100")
+        if check in _failed(report) or time.monotonic() > deadline:
+            return code, report
+        time.sleep(1)
+
+
+def test_a_sealed_vault_node_fails_the_vault_check_naming_it(env: Environment, lab: LabConfig) -> None:
+    """A standby restarted comes back sealed (no auto-unseal): HR-VAULT-01 names it. A sealed node
+    still serves TLS, and still refuses anonymous requests (503), so no other check fails."""
+    sealed = next(h for h in ("data-1", "data-2", "data-3") if h != vf.active_node(env))
+    vf.ssh(env, sealed, "systemctl restart openbao")
+    try:
+        code, report = _audit_until_failed("HR-VAULT-01")
+    finally:
+        vf.recover(env, sealed)  # harden vault unseal
+    failed = _failed(report)
+    assert set(failed) == {"HR-VAULT-01"}, failed
+    assert code == 1 and report["score"] < 100
+    assert f"{sealed}: sealed" in failed["HR-VAULT-01"]["evidence"][0]["value"], failed["HR-VAULT-01"]
 
 
 def test_history_shows_each_audit_with_its_score(env: Environment) -> None:

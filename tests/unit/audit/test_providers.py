@@ -217,3 +217,25 @@ def test_a_failover_drill_passes_when_recent_and_under_30_s(tmp_path: Path) -> N
     assert not slow.passed and "(want under 30 s)" in slow.evidence[0].value
     old = p.judge_drill(check, Drill("postgres_ha", "switchover", 6.0, now - 31 * 86400, "a -> b"), 30, now)
     assert not old.passed and "(want 30 days at most)" in old.evidence[0].value
+
+
+def test_a_failed_ssh_connection_is_tried_again_and_a_failed_script_is_not(monkeypatch: Any) -> None:
+    env = validate_environment("lab")
+    calls: list[int] = []
+
+    def answers(codes: list[int]) -> Any:
+        def run(argv: list[str], **kwargs: Any) -> Any:
+            calls.append(len(calls))
+            return p.subprocess.CompletedProcess(argv, codes[len(calls) - 1], "out", "")
+
+        return run
+
+    monkeypatch.setattr(p.time, "sleep", lambda s: None)
+    monkeypatch.setattr(p.subprocess, "run", answers([p.SSH_FAILED, p.SSH_FAILED, 0]))
+    assert p.run_on(env, "data-1", "true").returncode == 0 and len(calls) == 3
+    calls.clear()
+    monkeypatch.setattr(p.subprocess, "run", answers([1]))  # the script ran and failed: its result stands
+    assert p.run_on(env, "data-1", "false").returncode == 1 and len(calls) == 1
+    calls.clear()
+    monkeypatch.setattr(p.subprocess, "run", answers([p.SSH_FAILED] * p.SSH_ATTEMPTS))
+    assert p.run_on(env, "data-1", "true").returncode == p.SSH_FAILED and len(calls) == p.SSH_ATTEMPTS

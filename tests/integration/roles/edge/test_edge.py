@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from bench.lab_env import LAB, copy_lab_with
+from orchestrator.audit import tls_profile
 from orchestrator.lab.config import LabConfig
 from orchestrator.secrets.resolver import role_secrets_path
 from orchestrator.secrets.vault_session import admin_client
@@ -33,37 +34,6 @@ from tests.integration.conftest import apply_roles, assert_units_have_limits, ha
 
 PEBBLE_ROOT = "/run/edge-test-pebble-root.pem"
 # A small TLS scanner, run on the app host: each protocol version and TLS 1.2 suite offered alone.
-# A refusal counts only when the server sends the alert (the client's own OpenSSL policy is lifted
-# with SECLEVEL=0), so the probe tells a server that refuses from a client that never asked.
-TLS_PROBE = r"""
-import json, socket, ssl, sys, warnings
-warnings.simplefilter("ignore", DeprecationWarning)  # TLS 1.0 and 1.1 are offered on purpose
-address, name = sys.argv[1], sys.argv[2]
-SUITES = ["ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES256-GCM-SHA384", "ECDHE-ECDSA-CHACHA20-POLY1305",
-          "ECDHE-ECDSA-AES128-SHA", "ECDHE-ECDSA-AES256-SHA", "ECDHE-ECDSA-AES128-SHA256",
-          "ECDHE-ECDSA-AES256-SHA384", "AES128-GCM-SHA256", "AES128-SHA", "DES-CBC3-SHA"]
-def attempt(version, ciphers=None, sni=name):
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    try:
-        ctx.set_ciphers((ciphers or "DEFAULT") + ":@SECLEVEL=0")
-    except ssl.SSLError:
-        return "unavailable in this client"
-    ctx.minimum_version = ctx.maximum_version = version
-    try:
-        with socket.create_connection((address, 443), timeout=5) as raw:
-            with ctx.wrap_socket(raw, server_hostname=sni) as tls:
-                return "ok " + tls.version() + " " + tls.cipher()[0]
-    except ssl.SSLError as exc:
-        return "refused " + exc.reason
-V = ssl.TLSVersion
-print(json.dumps({
-    "versions": {v.name: attempt(v) for v in (V.TLSv1, V.TLSv1_1, V.TLSv1_2, V.TLSv1_3)},
-    "suites": {s: attempt(V.TLSv1_2, s) for s in SUITES},
-    "unknown_name": attempt(V.TLSv1_3, sni="nobody.harden.test"),
-}))
-"""
 # Mozilla "intermediate" TLS 1.2 suites that an ECDSA certificate can use
 INTERMEDIATE_ECDSA = {"ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES256-GCM-SHA384", "ECDHE-ECDSA-CHACHA20-POLY1305"}
 
@@ -140,8 +110,10 @@ def test_plain_http_only_redirects_permanently(lab: LabConfig, edge_env: Environ
 
 
 def test_tls_scan_accepts_tls12_and_13_with_intermediate_suites_only(lab: LabConfig, edge_env: Environment) -> None:
-    args = " ".join(shlex.quote(a) for a in (EDGE_ADDRESS, "app.harden.test"))
-    scan = json.loads(lab_ssh(lab, APP, f"python3 -c {shlex.quote(TLS_PROBE)} {args}"))
+    # the probe harden audit's HR-EDGE-06 runs (on the edge host), here from the app host
+    scan = json.loads(
+        lab_ssh(lab, APP, tls_profile.command(tls_profile.Target(APP, EDGE_ADDRESS, 443, "app.harden.test")))
+    )
     print(json.dumps(scan, indent=1))
     versions = scan["versions"]
     assert versions["TLSv1_2"].startswith("ok TLSv1.2"), versions
