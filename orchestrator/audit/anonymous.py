@@ -16,8 +16,9 @@ verifying the server's (what an intruder would do; HR-<code>-03 checks the certi
 - ``kafka``: a Metadata request without the SASL handshake: the broker must close the connection.
 
 A TLS handshake the server ends (it wants a client certificate) or a closed connection is a
-refusal too, and so is a port that takes no connection at all (whether it should is the health and
-TLS checks' to say). A host that cannot be asked fails the check (unread).
+refusal too, and so is a port that takes no connection (whether it should is the health and TLS
+checks' to say), as long as some port of the role took one: when none does, the service does not
+run and the check fails. A host that cannot be asked fails the check (unread).
 """
 
 from __future__ import annotations
@@ -163,7 +164,7 @@ def judge(check: Check, shown: dict[str, str], expected: list[str]) -> Finding:
     """``shown``: target label -> the probe's JSON line; ``expected``: every target's label."""
     if not expected:
         return finding(check, True, ("role ports", "no port to probe on any host of this environment"))
-    evidence, ok = [], True
+    evidence, ok, reached = [], True, 0
     for label in expected:
         try:
             seen = json.loads(shown.get(label, "").strip().splitlines()[-1])
@@ -176,6 +177,9 @@ def judge(check: Check, shown: dict[str, str], expected: list[str]) -> Finding:
             evidence.append((label, f"refused: {saw}"))
             continue
         ok = ok and refused is True
+        reached += refused is not None
         verdict = {True: "refused", False: "NOT refused"}.get(refused, "unread")
         evidence.append((label, f"{verdict}: {saw}"))
+    if not reached:  # nothing runs: there is no service whose refusal could be seen
+        return finding(check, False, *evidence, ("every port", "none took a connection: the service does not run"))
     return finding(check, ok, *evidence)

@@ -70,6 +70,9 @@ def test_the_check_passes_only_when_every_port_refused() -> None:
     stopped = a.judge(check, {**refused, labels[0]: _line(None, "not reachable: ConnectionRefusedError")}, labels)
     assert stopped.passed and stopped.evidence[0].value == "refused: not reachable: ConnectionRefusedError"
     assert a.judge(check, {}, []).passed  # no port to probe: nothing to refuse
+    down = {label: _line(None, "not reachable: ConnectionRefusedError") for label in labels}
+    never = a.judge(check, down, labels)  # never applied, or every node stopped
+    assert not never.passed and "the service does not run" in never.evidence[-1].value
 
 
 @pytest.fixture
