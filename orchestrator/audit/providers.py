@@ -46,11 +46,17 @@ def code(spec: RoleSpec) -> str:
 # -- health: each role's own status ---------------------------------------------------------------
 
 
-def status_report(spec: RoleSpec) -> Callable[[Environment], Any] | None:
+def ops_attribute(spec: RoleSpec, name: str) -> Any:
+    """What the role's ops module (orchestrator/roles/<role>/ops.py) names ``name``, or None: how
+    each kind of check finds the roles it applies to, with nothing to register."""
     module = f"orchestrator.roles.{spec.name}.ops"
     if importlib.util.find_spec(module) is None:
         return None
-    report = getattr(importlib.import_module(module), "report", None)
+    return getattr(importlib.import_module(module), name, None)
+
+
+def status_report(spec: RoleSpec) -> Callable[[Environment], Any] | None:
+    report = ops_attribute(spec, "report")
     return report if callable(report) else None
 
 
@@ -329,10 +335,7 @@ def _anonymous(spec: RoleSpec) -> Provider:
 
 
 def profile_targets(spec: RoleSpec) -> Callable[[Environment], list[Any]] | None:
-    module = f"orchestrator.roles.{spec.name}.ops"
-    if importlib.util.find_spec(module) is None:
-        return None
-    found = getattr(importlib.import_module(module), "profile_targets", None)
+    found = ops_attribute(spec, "profile_targets")
     return found if callable(found) else None
 
 
@@ -366,10 +369,7 @@ def _profile(spec: RoleSpec, targets: Callable[[Environment], list[Any]]) -> Pro
 
 
 def drill_command(spec: RoleSpec) -> str | None:
-    module = f"orchestrator.roles.{spec.name}.ops"
-    if importlib.util.find_spec(module) is None:
-        return None
-    command = getattr(importlib.import_module(module), "DRILL", None)
+    command = ops_attribute(spec, "DRILL")
     return command if isinstance(command, str) else None
 
 
