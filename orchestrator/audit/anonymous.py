@@ -26,26 +26,13 @@ from __future__ import annotations
 import json
 import shlex
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from orchestrator.audit.model import Check, Finding, finding
+from orchestrator.audit.providers import Endpoint, tls_endpoints
 from orchestrator.roles.spec import RoleSpec
 from orchestrator.validation import Environment
 
 MARK = "=== harden-anonymous:"
-
-
-@dataclass(frozen=True)
-class Target:
-    host: str
-    name: str  # the port's variable
-    address: str
-    port: int
-    probe: str
-
-    @property
-    def label(self) -> str:
-        return f"{self.host} {self.name} {self.address}:{self.port}"
 
 
 # Runs with python3 on the listening host (every managed host has it: Ansible needs it). It reads
@@ -144,19 +131,17 @@ for target in json.loads(sys.argv[1]):
 """
 
 
-def targets(env: Environment, spec: RoleSpec) -> list[Target]:
+def targets(env: Environment, spec: RoleSpec) -> list[Endpoint]:
     """Every port of the role with a probe, on every host that listens on it (and has it enabled)."""
-    from orchestrator.audit.providers import tls_endpoints
+    return tls_endpoints(env, spec, lambda port: bool(port.anonymous))
 
+
+def script(spec: RoleSpec, found: Iterable[Endpoint]) -> str:
+    """The probe of each endpoint (the probe its Port declares), for the host they listen on."""
     probes = {p.var: p.anonymous for p in spec.ports if p.anonymous}
-    return [
-        Target(e.host, e.name, e.address, e.port, probes[e.name])
-        for e in tls_endpoints(env, spec, lambda port: bool(port.anonymous))
+    data = [
+        {"label": e.label, "host": e.host, "address": e.address, "port": e.port, "probe": probes[e.name]} for e in found
     ]
-
-
-def script(found: Iterable[Target]) -> str:
-    data = [{"label": t.label, "host": t.host, "address": t.address, "port": t.port, "probe": t.probe} for t in found]
     return f"python3 -c {shlex.quote(PROBE)} {shlex.quote(json.dumps(data))}\n"
 
 

@@ -154,14 +154,17 @@ def run_on(env: Environment, host: str, script: str, timeout: float = 60) -> sub
     A connection that fails is tried again (SSH_ATTEMPTS in all): the audit's providers read side
     by side, and sshd drops some of many connections that start at once (MaxStartups)."""
     _, ssh = ssh_prefix(env, host)
-    for attempt in range(1, SSH_ATTEMPTS + 1):
-        done = subprocess.run(
-            [*ssh, "sh", "-s"], input=script, capture_output=True, text=True, timeout=timeout, check=False
-        )
-        if done.returncode != SSH_FAILED or attempt == SSH_ATTEMPTS:
+
+    def once() -> subprocess.CompletedProcess[str]:
+        argv = [*ssh, "sh", "-s"]
+        return subprocess.run(argv, input=script, capture_output=True, text=True, timeout=timeout, check=False)
+
+    for attempt in range(1, SSH_ATTEMPTS):
+        done = once()
+        if done.returncode != SSH_FAILED:
             return done
         time.sleep(attempt)
-    raise AssertionError("unreachable")
+    return once()
 
 
 def _limits(spec: RoleSpec) -> Provider:
@@ -323,10 +326,10 @@ def _anonymous(spec: RoleSpec) -> Provider:
     def run(env: Environment) -> list[Finding]:
         found = anonymous.targets(env, spec)
         shown: dict[str, str] = {}
-        for host in sorted({t.host for t in found}):
-            done = run_on(env, host, anonymous.script([t for t in found if t.host == host]))
+        for host in sorted({e.host for e in found}):
+            done = run_on(env, host, anonymous.script(spec, [e for e in found if e.host == host]))
             shown.update(marked_sections(done.stdout, anonymous.MARK))
-        return [anonymous.judge(check, shown, [t.label for t in found])]
+        return [anonymous.judge(check, shown, [e.label for e in found])]
 
     return Provider(f"{spec.name} anonymous", (check,), run)
 

@@ -11,6 +11,8 @@ import subprocess
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from cryptography import x509
@@ -20,8 +22,9 @@ from cryptography.x509.oid import NameOID
 
 from orchestrator.audit import anonymous as a
 from orchestrator.audit import providers as p
+from orchestrator.audit.providers import Endpoint
 from orchestrator.roles import ROLES
-from orchestrator.roles.spec import Port, parse_anonymous
+from orchestrator.roles.spec import TLS, Port, parse_anonymous
 from orchestrator.tunnel import marked_sections
 from orchestrator.validation import validate_environment
 
@@ -31,14 +34,16 @@ def test_every_service_role_gets_an_anonymous_check_with_its_probed_ports() -> N
     found = {c.id for prov in p.providers(env) for c in prov.checks}
     for name in ("vault", "postgres_ha", "redis_sentinel", "kafka", "search", "edge"):
         assert f"HR-{p.code(ROLES[name])}-05" in found, name
-    pg = [t for t in a.targets(env, ROLES["postgres_ha"]) if t.host == "data-1"]
-    assert [(t.label, t.probe) for t in pg] == [
-        ("data-1 postgres_ha_port 10.77.0.11:5432", "postgres"),
-        ("data-1 postgres_ha_etcd_client_port 10.77.0.11:2379", 'http POST /v3/kv/range {"key":"AA=="}'),
+    pg = [e for e in a.targets(env, ROLES["postgres_ha"]) if e.host == "data-1"]
+    assert [e.label for e in pg] == [
+        "data-1 postgres_ha_port 10.77.0.11:5432",
+        "data-1 postgres_ha_etcd_client_port 10.77.0.11:2379",
     ]
     edge = a.targets(env, ROLES["edge"])
-    assert [(t.label, t.probe) for t in edge] == [("edge-1 edge_internal_port 127.0.0.1:8443", "http GET /dashboard/")]
-    script = a.script(pg)
+    assert [e.label for e in edge] == ["edge-1 edge_internal_port 127.0.0.1:8443"]
+    assert '"probe": "http GET /dashboard/"' in a.script(ROLES["edge"], edge)
+    script = a.script(ROLES["postgres_ha"], pg)
+    assert '"probe": "postgres"' in script and "/v3/kv/range" in script
     assert script.startswith("python3 -c ") and "10.77.0.11" in script and a.MARK in script
 
 
@@ -130,10 +135,11 @@ def test_the_probe_tells_a_service_that_answers_from_one_that_refuses(tls_server
         ("kafka", b"\x00\x00\x00\x08\x00\x00\x00\x07\x00\x00\x00\x00"): False,  # correlation id 7
         ("kafka", b""): True,  # closed without an answer
     }
-    targets = [
-        a.Target("h", str(i), "127.0.0.1", tls_server(answer), probe) for i, (probe, answer) in enumerate(served)
-    ]
-    done = subprocess.run(["sh", "-c", a.script(targets)], capture_output=True, text=True, timeout=60, check=True)
+    spec: Any = SimpleNamespace(
+        ports=[Port(str(i), ("peers",), anonymous=probe) for i, (probe, _) in enumerate(served)]
+    )
+    targets = [Endpoint("h", str(i), "127.0.0.1", tls_server(answer), TLS) for i, (_, answer) in enumerate(served)]
+    done = subprocess.run(["sh", "-c", a.script(spec, targets)], capture_output=True, text=True, timeout=60, check=True)
     shown = marked_sections(done.stdout, a.MARK)
     seen = {t.label: json.loads(shown[t.label])["refused"] for t in targets}
     assert list(seen.values()) == list(served.values()), done.stdout
