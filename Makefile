@@ -12,7 +12,7 @@ GO ?= $(shell command -v go || echo /usr/local/go/bin/go)
 
 .PHONY: setup demo test lint unit integration generate lab-up lab-down artifacts bench clean
 
-setup: $(STAMP_APT) $(STAMP_VENV)
+setup: $(STAMP_APT) $(STAMP_VENV) $(BIN)/promtool
 
 $(STAMP_APT): Makefile
 	@mkdir -p -m 700 .harden
@@ -25,6 +25,14 @@ $(STAMP_VENV): pyproject.toml
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev]'
 	@touch $@
+
+# promtool, from Debian's prometheus package, unpacked (no server installed or started here): the
+# unit tests run `promtool test rules` on every role's alert rules.
+$(BIN)/promtool: | $(STAMP_APT) $(STAMP_VENV)
+	@rm -rf .harden/promtool && mkdir -p .harden/promtool
+	cd .harden/promtool && { apt-get download -qq prometheus 2>/dev/null || { apt-get update -qq && apt-get download -qq prometheus 2>/dev/null; }; } && dpkg-deb -x prometheus_*.deb root
+	install -m 0755 .harden/promtool/root/usr/bin/promtool $@
+	@rm -rf .harden/promtool
 
 $(BIN)/actionlint: | $(STAMP_VENV)
 	GOBIN=$(abspath $(BIN)) $(GO) install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)

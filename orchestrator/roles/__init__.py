@@ -29,7 +29,8 @@ def _discover() -> list[RoleSpec]:
 
 
 def dependency_order(specs: list[RoleSpec]) -> list[RoleSpec]:
-    """Topological order by ``requires`` and ``before`` (ties by name); an unknown or circular name is an error."""
+    """Topological order by ``requires``, ``before`` and ``last`` (ties by name); an unknown or
+    circular name is an error."""
     by_name = {s.name: s for s in specs}
     after: dict[str, set[str]] = {s.name: set(s.requires) for s in specs}
     for spec in specs:
@@ -38,6 +39,8 @@ def dependency_order(specs: list[RoleSpec]) -> list[RoleSpec]:
             raise RuntimeError(f"role {spec.name} names unknown role {unknown[0]!r} in requires or before")
         for later in spec.before:
             after[later].add(spec.name)
+        if spec.last:
+            after[spec.name] |= {s.name for s in specs if not s.last}
     ordered: list[RoleSpec] = []
     done: set[str] = set()
     pending = sorted(by_name)

@@ -110,6 +110,9 @@ class RoleSpec:
     # Roles this one must run before when both run, without requiring them (the lab's ACME server
     # comes before the edge that orders certificates from it; production edges have no such role).
     before: tuple[str, ...] = ()
+    # A role that observes the others (monitoring): it runs after every role that is not itself
+    # `last`, so that what it watches exists when it starts watching.
+    last: bool = False
     # A role only the lab runs (a stand-in for a public service): a protected environment refuses it.
     lab_only: bool = False
     # Vault service name (secret path, policy, AppRole) of a role other services consume.
@@ -165,6 +168,12 @@ class RoleSpec:
     @property
     def prefix(self) -> str:
         return f"{self.name}_"
+
+    def port_name(self, var: str) -> str:
+        """A port's short name (firewall rules, scrape labels): redis_sentinel_sentinel_port ->
+        sentinel, redis_sentinel_port -> redis_sentinel, dns -> dns."""
+        short = var.removeprefix(self.prefix)
+        return self.name if short == "port" else short.removesuffix("_port")
 
     @property
     def playbook(self) -> str:

@@ -40,6 +40,7 @@ def _hosts(sentinels: int = 3, etcd: int = 3, vault: bool = True) -> dict[str, A
         "edge": {"hosts": {"edge-1": {"ansible_host": "10.77.0.31"}}},
         "acme_ca": {"children": {"ops": None}},
         "apps": {"children": {"ops": None}},
+        "monitoring": {"children": {"ops": None}},
     }
     if vault:
         children["vault"] = {"children": {"data": None}}

@@ -105,8 +105,7 @@ def firewall_rules(env: Environment) -> dict[str, list[dict[str, Any]]]:
                 model = values.get(host)
                 if model is None or (port.enabled_by and not getattr(model, port.enabled_by)):
                     continue
-                short = port.var.removeprefix(spec.prefix)
-                name = spec.name if short == "port" else short.removesuffix("_port")
+                name = spec.port_name(port.var)
                 number = port.number or int(getattr(model, port.var))
                 rule = {"role": spec.name, "name": name, "port": number, "proto": port.proto}
                 if CONTAINERS in port.sources:  # from the host's own container bridges, by interface

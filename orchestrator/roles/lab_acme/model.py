@@ -26,9 +26,15 @@ class LabAcmeVars(StrictModel):
     )
     lab_acme_tsig_key: str = Field("harden-acme", pattern=r"^[a-z0-9.-]+$", description="TSIG key name.")
     lab_acme_tsig_secret: Secret = generated_secret()
+    lab_acme_webhook_port: Port = Field(
+        9099, description="Port of the webhook recorder (HTTPS, internal CA) that stands in for a chat service."
+    )
     lab_acme_pebble_limits: ServiceLimits = Field(
         default_factory=lambda: limits("256M"), description="systemd resource limits of pebble.service."
     )
     lab_acme_named_limits: ServiceLimits = Field(
         default_factory=lambda: limits("256M"), description="systemd resource limits of named.service."
+    )
+    lab_acme_webhook_limits: ServiceLimits = Field(
+        default_factory=lambda: limits("64M"), description="systemd resource limits of harden-webhook-recorder.service."
     )
