@@ -100,6 +100,7 @@ bench: setup
 	$(BIN)/python -m bench.overhead --no-apply
 	$(BIN)/python -m bench.plan_scale
 	$(BIN)/python -m bench.audit
+	$(BIN)/python -m bench.monitoring
 
 clean:
 	rm -rf .harden/runs .mypy_cache .ruff_cache .pytest_cache

@@ -65,7 +65,7 @@ def health_check(spec: RoleSpec) -> Check:
     return Check(
         f"HR-{code(spec)}-01",
         f"{spec.name}: the live status is healthy",
-        "ha",
+        spec.status_area,
         3,
         f"harden {cli} status --env {{env}} names what is wrong; harden apply --env {{env}} --role {spec.name}",
     )

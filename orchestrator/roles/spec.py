@@ -148,6 +148,9 @@ class RoleSpec:
     # The role's part of its `harden audit` check IDs, HR-<check_code>-NN (default: the name in
     # capitals). Stable: reports and waivers refer to them.
     check_code: str = ""
+    # The audit area of HR-<code>-01 (the live status is healthy): "ha" for a service, "monitoring"
+    # for the role whose status is whether the platform is watched.
+    status_area: str = "ha"
 
     @property
     def vars_group(self) -> str:

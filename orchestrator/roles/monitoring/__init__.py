@@ -15,11 +15,13 @@ SPEC = RoleSpec(
     groups=("monitoring", "all"),
     requires=("baseline", "pki"),
     last=True,
+    status_area="monitoring",
     units=(
         "prometheus.service",
         "prometheus-alertmanager.service",
         "prometheus-blackbox-exporter.service",
         "prometheus-node-exporter.service",
+        "harden-unit-metrics.service",
     ),
     ports=(
         Port("monitoring_prometheus_port", (LOCAL,), groups=("monitoring",)),
@@ -42,6 +44,7 @@ SPEC = RoleSpec(
         "/etc/prometheus/web-node-exporter.yml",
         "/etc/prometheus/rules/*.yml",
         "/etc/default/prometheus*",
+        "/etc/systemd/system/harden-unit-metrics.*",
     ),
     play_name="Monitoring (Prometheus, Alertmanager, exporters)",
 )

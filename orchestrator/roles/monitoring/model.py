@@ -81,6 +81,13 @@ class MonitoringVars(StrictModel):
         default_factory=list,
         description="Receivers and what they get. Without one, alerts are kept in Alertmanager only.",
     )
+    monitoring_unit_metrics_interval_s: int = Field(
+        15,
+        ge=5,
+        le=300,
+        description="Seconds between two readings of every harden unit's memory and tasks (node_exporter's "
+        "textfile collector).",
+    )
     monitoring_prometheus_limits: ServiceLimits = Field(
         default_factory=lambda: limits("2G"), description="systemd resource limits of prometheus.service."
     )
@@ -95,4 +102,8 @@ class MonitoringVars(StrictModel):
     monitoring_node_exporter_limits: ServiceLimits = Field(
         default_factory=lambda: limits("128M"),
         description="systemd resource limits of prometheus-node-exporter.service.",
+    )
+    monitoring_unit_metrics_limits: ServiceLimits = Field(
+        default_factory=lambda: limits("64M", tasks_max=32),
+        description="systemd resource limits of harden-unit-metrics.service.",
     )

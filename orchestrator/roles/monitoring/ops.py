@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 from orchestrator.clikit import StatusReport, Verdict
+from orchestrator.roles.monitoring.targets import rule_files
 from orchestrator.validation import Environment
 
 COLUMNS = ("host", "what", "name", "state", "detail")
@@ -19,6 +20,7 @@ ports = json.loads(sys.argv[1])
 out = {}
 alerts = "/api/v2/alerts?active=true&silenced=false&inhibited=false"
 for key, url in (("targets", "http://127.0.0.1:%d/api/v1/targets?state=active" % ports["prometheus"]),
+                 ("rules", "http://127.0.0.1:%d/api/v1/rules?type=alert" % ports["prometheus"]),
                  ("alerts", "http://127.0.0.1:%d%s" % (ports["alertmanager"], alerts))):
     try:
         with urllib.request.urlopen(url, timeout=10) as answer:
@@ -45,8 +47,11 @@ def _read(env: Environment, host: str, model: Any) -> dict[str, Any]:
     return dict(json.loads(done.stdout))
 
 
-def assess(host: str, seen: dict[str, Any]) -> tuple[list[tuple[str, ...]], list[str], bool]:
-    """Rows (every target down, every alert firing), reasons to act, and whether Prometheus answers."""
+def assess(
+    host: str, seen: dict[str, Any], ruled: list[str] | None = None
+) -> tuple[list[tuple[str, ...]], list[str], bool]:
+    """Rows (every target down, every alert firing), reasons to act, and whether Prometheus answers.
+    `ruled`: the roles whose alert rules Prometheus must have loaded (a group named after each)."""
     rows: list[tuple[str, ...]] = []
     reasons: list[str] = []
     targets = seen.get("targets", {})
@@ -61,6 +66,10 @@ def assess(host: str, seen: dict[str, Any]) -> tuple[list[tuple[str, ...]], list
             reasons.append(f"{host}: target {name} is {target.get('health')}: {target.get('lastError', '')}")
     if not active:
         reasons.append(f"{host}: Prometheus has no scrape target")
+    loaded = {g.get("name") for g in seen.get("rules", {}).get("data", {}).get("groups", [])}
+    for role in ruled or []:
+        if role not in loaded:
+            reasons.append(f"{host}: no alert rules of {role} are loaded (orchestrator/roles/{role}/alerts.yml)")
     alerts = seen.get("alerts", {})
     if isinstance(alerts, dict) and "error" in alerts:
         reasons.append(f"{host}: Alertmanager does not answer: {alerts['error']}")
@@ -88,8 +97,9 @@ def assess(host: str, seen: dict[str, Any]) -> tuple[list[tuple[str, ...]], list
 
 
 def report(env: Environment) -> StatusReport:
-    """The common status. Healthy: on every monitoring host Prometheus scrapes every target and the
-    Watchdog alert reaches Alertmanager; the alerts that fire are listed (they are the other roles'
+    """The common status. Healthy: on every monitoring host Prometheus scrapes every target, has
+    loaded the alert rules of every role that ships some, and the Watchdog alert reaches
+    Alertmanager; the alerts that fire are listed (they are the other roles'
     state, which their own status reports). Degraded: a target down, no Watchdog, or a monitoring
     host that does not answer. Down: no Prometheus answers."""
     title = f"{env.name}: monitoring (Prometheus, Alertmanager)"
@@ -103,7 +113,7 @@ def report(env: Environment) -> StatusReport:
     detail: dict[str, Any] = {}
     for host, model in sorted(models.items()):
         seen = _read(env, host, model)
-        host_rows, host_reasons, up = assess(host, seen)
+        host_rows, host_reasons, up = assess(host, seen, sorted(rule_files(env)))
         alerts = seen.get("alerts")
         detail[host] = {
             "targets_down": [r[2] for r in host_rows if r[1] == "target"],

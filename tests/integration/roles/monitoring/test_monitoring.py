@@ -6,21 +6,17 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 
 import pytest
 
-from bench.lab_env import LAB
+from bench.lab_env import LAB, copy_lab_with
 from orchestrator.lab.config import LabConfig
 from orchestrator.validation import Environment, validate_environment
 from tests.faults import monitoring_faults as mf
-from tests.faults import vault_faults as vf
-from tests.faults.pg_faults import current_leader, settle
-from tests.faults.redis_faults import access, master_host, wait_replicas
 from tests.integration.conftest import apply_roles, assert_units_have_limits, harden, lab_ssh
 
-# the alert rules' `for` (30 s) + the lab's scrape and evaluation intervals (5 s) + group_wait (5 s),
-# with room for a busy machine
-FIRE_BOUND = 120.0
+FIRE_BOUND = mf.FIRE_BOUND
 
 
 @pytest.fixture(scope="module")
@@ -64,6 +60,12 @@ def test_every_target_is_up_and_the_watchdog_reaches_the_receiver(lab: LabConfig
     assert {("node", h) for h in hosts} <= scraped, scraped
     assert {("patroni", h) for h in ("data-1", "data-2", "data-3")} <= scraped, scraped
     assert {("vault", h) for h in ("data-1", "data-2", "data-3")} <= scraped, scraped
+    # every host reports its limited units' memory against their MemoryMax (harden-unit-metrics)
+    query = "curl -s 'http://127.0.0.1:9090/api/v1/query?query=harden_unit_memory_max_bytes'"
+    limited = json.loads(lab_ssh(lab, "ops-1", query))["data"]["result"]
+    units = {(r["metric"]["instance"], r["metric"]["unit"]) for r in limited}
+    assert {(h, "prometheus-node-exporter.service") for h in hosts} <= units, units
+    assert ("data-1", "etcd.service") in units, units
 
 
 def test_node_exporter_serves_only_a_client_certificate_from_a_monitoring_host(lab: LabConfig) -> None:
@@ -72,7 +74,7 @@ def test_node_exporter_serves_only_a_client_certificate_from_a_monitoring_host(l
     bare = lab_ssh(
         lab, "ops-1", f"curl -s -o /dev/null --cacert /etc/prometheus/tls/ca.crt {target}; echo $?", check=False
     )
-    assert bare.strip() in {"35", "56"}, bare  # SSL connect error, or the peer closed the connection
+    assert bare.strip() in {"35", "55", "56"}, bare  # the server ends the TLS session: no certificate
     # with Prometheus' certificate: served
     tls = "/etc/prometheus/tls"
     ok = lab_ssh(
@@ -87,37 +89,36 @@ def test_node_exporter_serves_only_a_client_certificate_from_a_monitoring_host(l
     assert edge.strip() == "28", edge  # timed out: dropped
 
 
+def _alertmanager_config(lab: LabConfig) -> str:
+    status = json.loads(lab_ssh(lab, "ops-1", "curl -s http://127.0.0.1:9093/api/v2/status"))
+    return str(status["config"]["original"])
+
+
+def test_a_changed_setting_applies_live_and_rolls_back(lab: LabConfig, mon_env: Environment, tmp_path: Path) -> None:
+    """A reload, not a restart: Alertmanager keeps its notification state either way."""
+    started = lab_ssh(lab, "ops-1", "systemctl show -p MainPID --value prometheus-alertmanager").strip()
+    assert "repeat_interval: 4h" in _alertmanager_config(lab)
+    changed = copy_lab_with(tmp_path, "monitoring", "monitoring_repeat_interval_h: 2")
+    harden("apply", "--env", str(changed), "--role", "monitoring", check=True)
+    assert "repeat_interval: 2h" in _alertmanager_config(lab)
+    harden("rollback", "--env", str(changed), "--role", "monitoring", "--yes", check=True)
+    assert "repeat_interval: 4h" in _alertmanager_config(lab)
+    assert lab_ssh(lab, "ops-1", "systemctl show -p MainPID --value prometheus-alertmanager").strip() == started
+    plan = harden("plan", "--env", LAB, "--role", "monitoring", "--format", "json")
+    assert plan.returncode == 0 and json.loads(plan.stdout)["changes"] == 0, plan.stdout
+
+
 @pytest.mark.fault
 def test_three_faults_each_reach_the_receiver_and_resolve(lab: LabConfig, mon_env: Environment) -> None:
-    """A stopped PostgreSQL replica, a sealed OpenBao node and a stopped Redis replica, at once: each
-    raises its alert at the webhook recorder, and a resolved notification follows recovery."""
+    """A stopped PostgreSQL replica, a sealed OpenBao node and a stopped Redis replica, at once
+    (tests/faults/monitoring_faults.py; bench/monitoring.py repeats it): each raises its alert at
+    the webhook recorder, and a resolved notification follows recovery."""
     assert _status()["verdict"] == "healthy"
-    env = mon_env
-    pg_replica = next(h for h in ("data-1", "data-2", "data-3") if h != current_leader(env))
-    sealed = next(h for h in ("data-1", "data-2", "data-3") if h != vf.active_node(env))
-    ra = access(env)
-    master = master_host(lab, ra)
-    redis_replica = next(h for h in ("data-1", "data-2", "data-3") if h != master)
-    expected = {
-        "PostgresReplicaNotStreaming": {},
-        "VaultSealed": {"instance": sealed},
-        "RedisServerMissing": {},
-    }
-    t0 = time.time()
-    lab_ssh(lab, pg_replica, "systemctl stop patroni")
-    vf.ssh(env, sealed, "systemctl restart openbao")  # comes back sealed
-    lab_ssh(lab, redis_replica, "systemctl stop redis-server")
-    try:
-        fired = {name: mf.wait_for(lab, t0, "firing", name, FIRE_BOUND, **labels) for name, labels in expected.items()}
-    finally:
-        t1 = time.time()
-        lab_ssh(lab, pg_replica, "systemctl start patroni")
-        vf.recover(env, sealed)
-        lab_ssh(lab, redis_replica, "systemctl start redis-server")
-    resolved = {name: mf.wait_for(lab, t1, "resolved", name, FIRE_BOUND, **labels) for name, labels in expected.items()}
-    delays = {name: round(note.received - t0, 1) for name, note in fired.items()}
-    print(f"fault to notification (s): {delays}")
-    print(f"recovery to resolved (s): { {n: round(r.received - t1, 1) for n, r in resolved.items()} }")
-    assert all(d < FIRE_BOUND for d in delays.values()), delays
-    settle(env)
-    wait_replicas(lab, ra, master, 2)
+    delays = mf.three_faults(lab, mon_env)
+    print(f"fault to notification (s): {delays.fired}; recovery to resolved (s): {delays.resolved}")
+    assert (
+        set(delays.fired)
+        == set(delays.resolved)
+        == {"PostgresReplicaNotStreaming", "VaultSealed", "RedisServerMissing"}
+    )
+    assert _status()["verdict"] == "healthy"

@@ -62,6 +62,13 @@ def test_every_alert_has_a_case_that_fires_and_one_that_does_not(role: str) -> N
 
 
 @pytest.mark.parametrize("role", RULED)
+def test_the_rules_are_grouped_under_the_roles_name(role: str) -> None:
+    # `harden monitoring status` (and HR-MON-01) finds each role's rules loaded by that name
+    rules = yaml.safe_load(rules_path(role).read_text())
+    assert [g["name"] for g in rules["groups"]] == [role], rules["groups"]
+
+
+@pytest.mark.parametrize("role", RULED)
 def test_every_alert_has_a_severity_a_summary_and_a_description(role: str) -> None:
     rules = yaml.safe_load(rules_path(role).read_text())
     for group in rules["groups"]:
