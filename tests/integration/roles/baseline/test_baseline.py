@@ -99,14 +99,17 @@ def _listen(lab: LabConfig, host: str, port: int) -> None:
 
 def test_the_firewall_opens_only_declared_ports_and_only_to_the_hosts_that_need_them(lab: LabConfig) -> None:
     """A port no role declares is refused from a peer; a declared cluster port (etcd's) is reached by
-    a peer and refused from a host outside the cluster; loopback is never filtered."""
+    a peer and by the monitoring host (its TLS probe), and refused from any other host; loopback is
+    never filtered."""
     data2 = lab.host("data-2").address
     _listen(lab, "data-2", 9999)
     assert lab_ssh(lab, "data-2", PROBE.format("127.0.0.1", 9999)).startswith("open")  # it listens
     assert lab_ssh(lab, "data-1", PROBE.format(data2, 9999)).startswith("blocked")
     _listen(lab, "data-2", 2379)  # postgres_ha's etcd client port, before postgres_ha runs
     assert lab_ssh(lab, "data-1", PROBE.format(data2, 2379)).startswith("open")  # a peer
-    assert lab_ssh(lab, "ops-1", PROBE.format(data2, 2379)).startswith("blocked")  # not an etcd member
+    # edge-1 is neither an etcd member nor a monitoring host (ops-1's Prometheus probes every TLS port)
+    assert lab_ssh(lab, "edge-1", PROBE.format(data2, 2379)).startswith("blocked")
+    assert lab_ssh(lab, "ops-1", PROBE.format(data2, 2379)).startswith("open")
     ruleset = lab_ssh(lab, "data-2", "nft list table inet harden")
     assert "policy drop" in ruleset and "dport 2379" in ruleset, ruleset
     lab_ssh(lab, "data-2", "systemctl stop harden-probe-9999 harden-probe-2379", check=False)
