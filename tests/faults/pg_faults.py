@@ -202,7 +202,8 @@ def start_again(lab: LabConfig, host: str) -> None:
     state = LabState(lab)
     if not lab_hosts.pid_alive(state.data["hosts"].get(host)):
         up(lab)
-        unseal_vault(validate_environment(lab.env))  # the host's Vault node came back sealed
+        # by its folder: a sibling lab (the second shard's) is not under inventories/
+        unseal_vault(validate_environment(str(lab.inventory_path)))  # its Vault node came back sealed
         return
     ssh(
         lab,
