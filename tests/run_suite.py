@@ -33,7 +33,7 @@ from orchestrator.paths import REPO_ROOT, REPO_STATE_DIR
 INTEGRATION = Path("tests/integration")
 # The second shard's modules (directories or files under tests/integration); everything else runs
 # in the first shard. Keep the two shards' times (each prints its own at the end) close.
-SECOND_SHARD = ("roles/kafka", "roles/search", "roles/edge", "roles/app_services")
+SECOND_SHARD = ("roles/vault", "roles/kafka", "roles/search", "roles/edge", "roles/app_services")
 # Modules each shard runs on its own lab, about the shard's roles (tests/integration/conftest.py,
 # shard_roles): their plan on never-configured hosts; once applied, their audit, the search for
 # their secrets in logs and artifacts, and their secrets' ages.
