@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 from orchestrator.clikit import StatusReport, Verdict
-from orchestrator.roles.monitoring.targets import rule_files
+from orchestrator.roles.monitoring.targets import monitoring_hosts, rule_files
 from orchestrator.validation import Environment
 
 COLUMNS = ("host", "what", "name", "state", "detail")
@@ -103,7 +103,7 @@ def report(env: Environment) -> StatusReport:
     state, which their own status reports). Degraded: a target down, no Watchdog, or a monitoring
     host that does not answer. Down: no Prometheus answers."""
     title = f"{env.name}: monitoring (Prometheus, Alertmanager)"
-    servers = env.inventory.group_hosts("monitoring")
+    servers = monitoring_hosts(env)
     models = {h: m for h, m in env.role_vars.get("monitoring", {}).items() if h in servers}
     if not models:
         return StatusReport(title, COLUMNS, [], "down", [f"{env.name} does not run the monitoring role"])

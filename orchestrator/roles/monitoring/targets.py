@@ -47,7 +47,8 @@ def rule_files(env: Environment) -> dict[str, str]:
     }
 
 
-def _monitoring_hosts(env: Environment) -> list[str]:
+def monitoring_hosts(env: Environment) -> list[str]:
+    """The hosts that run Prometheus (the role's main group), if the environment runs the role."""
     from orchestrator.roles import ROLES
 
     return env.inventory.group_hosts(ROLES[ROLE].vars_group) if ROLE in env.settings.roles else []
@@ -86,34 +87,37 @@ def _job(name: str, kind: str, targets: list[dict[str, Any]], module: str = "") 
     return {"job": name, "kind": kind, "module": module, "targets": targets}
 
 
-def _target(address: str, host: str, role: str = "", **labels: str) -> dict[str, Any]:
-    return {"address": address, "labels": {"instance": host, **({"role": role} if role else {}), **labels}}
+def _target(host: str, address: str, number: int, role: str = "", url: str = "", **labels: str) -> dict[str, Any]:
+    """A target of `host` at address:port; a probe's target is a URL there (`url`: "https://{}/path")."""
+    where = f"{address}:{number}"
+    return {
+        "host": host,
+        "port": number,
+        "address": url.format(where) if url else where,
+        "labels": {"instance": host, **({"role": role} if role else {}), **labels},
+    }
 
 
 def scrape_jobs(env: Environment) -> list[dict[str, Any]]:
     """The scrape jobs, each with its targets and their labels (prometheus.yml.j2 renders them)."""
-    monitoring = _monitoring_hosts(env)
-    node_port = _value(env, ROLE, monitoring[0], "monitoring_node_exporter_port") if monitoring else None
-    jobs = [_job("node", "mtls", [_target(f"{_address(env, h)}:{node_port}", h) for h in sorted(env.inventory.hosts)])]
+    monitoring = monitoring_hosts(env)
+    node_port = _value(env, ROLE, monitoring[0], "monitoring_node_exporter_port") if monitoring else 0
+    jobs = [_job("node", "mtls", [_target(h, _address(env, h), node_port) for h in sorted(env.inventory.hosts)])]
     if _spec(env, "postgres_ha") is not None:
         patroni = [
-            _target(f"{_address(env, h)}:{_value(env, 'postgres_ha', h, 'postgres_ha_restapi_port')}", h, "postgres_ha")
+            _target(h, _address(env, h), _value(env, "postgres_ha", h, "postgres_ha_restapi_port"), "postgres_ha")
             for h in env.inventory.group_hosts("postgres")
         ]
         jobs.append(_job("patroni", "tls", patroni))
     vault = _spec(env, "vault")
     if vault is not None:
-        api = {
-            h: f"https://{_address(env, h)}:{_value(env, 'vault', h, 'vault_api_port')}"
-            for h in vault.hosts(env.inventory)
-        }
-        health = "/v1/sys/health?standbyok=true&perfstandbyok=true"
-        jobs.append(_job("vault", "probe", [_target(u + health, h, "vault") for h, u in api.items()], "vault_health"))
-        leader = [_target(u + "/v1/sys/leader", h, "vault") for h, u in api.items()]
+        api = {h: (_address(env, h), _value(env, "vault", h, "vault_api_port")) for h in vault.hosts(env.inventory)}
+        health = "https://{}/v1/sys/health?standbyok=true&perfstandbyok=true"
+        jobs.append(_job("vault", "probe", [_target(h, *a, "vault", health) for h, a in api.items()], "vault_health"))
+        leader = [_target(h, *a, "vault", "https://{}/v1/sys/leader") for h, a in api.items()]
         jobs.append(_job("vault_leader", "probe", leader, "vault_leader"))
     tls = [
-        _target(f"{e.address}:{e.port}", e.host, spec.name, port=spec.port_name(e.name))
-        for spec, e in probed_tls_ports(env)
+        _target(e.host, e.address, e.port, spec.name, port=spec.port_name(e.name)) for spec, e in probed_tls_ports(env)
     ]
     jobs.append(_job("tls", "probe", tls, "tls_connect"))
     return [job for job in jobs if job["targets"]]
@@ -122,18 +126,15 @@ def scrape_jobs(env: Environment) -> list[dict[str, Any]]:
 def openings(env: Environment) -> list[Opening]:
     """What the monitoring hosts connect to on other hosts, besides node_exporter (a port of this
     role): Patroni's REST API, OpenBao's API and every probed TLS port."""
-    sources = tuple(_address(env, h) for h in _monitoring_hosts(env))
+    sources = tuple(_address(env, h) for h in monitoring_hosts(env))
     if not sources:
         return []
     found: dict[tuple[str, int], Opening] = {}
     for job in scrape_jobs(env):
         if job["job"] == "node":
             continue
-        for target in job["targets"]:
-            hostport = target["address"].removeprefix("https://").split("/", 1)[0]
-            port = int(hostport.rsplit(":", 1)[1])
-            host = target["labels"]["instance"]
-            found.setdefault((host, port), Opening(host, f"monitoring-{job['job']}", port, sources))
+        for t in job["targets"]:
+            found.setdefault((t["host"], t["port"]), Opening(t["host"], f"monitoring-{job['job']}", t["port"], sources))
     return list(found.values())
 
 
@@ -147,5 +148,5 @@ def monitoring_host_vars(env: Environment) -> dict[str, dict[str, Any]]:
             "_monitoring_rule_files": rules,
             "_monitoring_prometheus_tls_dir": PROMETHEUS_TLS_DIR,
         }
-        for host in _monitoring_hosts(env)
+        for host in monitoring_hosts(env)
     }
