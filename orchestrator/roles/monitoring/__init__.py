@@ -1,5 +1,6 @@
 """Role `monitoring`: Prometheus and Alertmanager on the monitoring hosts, node_exporter on every
-host, the blackbox exporter for TLS and OpenBao's seal, and every role's own alert rules."""
+host, the blackbox exporter for TLS and OpenBao's seal, the Redis exporter, and every role's own
+alert rules."""
 
 from orchestrator.roles.monitoring.model import MonitoringVars
 from orchestrator.roles.monitoring.targets import monitoring_host_vars, openings
@@ -10,8 +11,8 @@ SPEC = RoleSpec(
     check_code="MON",
     summary="Prometheus, Alertmanager and exporters from Debian: mutual-TLS scrapes, every role's alert rules tested",
     model=MonitoringVars,
-    # node_exporter runs on every host; Prometheus, Alertmanager and the blackbox exporter on the
-    # monitoring hosts
+    # node_exporter runs on every host; Prometheus, Alertmanager, the blackbox exporter and (where
+    # Redis runs) the Redis exporter on the monitoring hosts
     groups=("monitoring", "all"),
     requires=("baseline", "pki"),
     last=True,
@@ -20,6 +21,7 @@ SPEC = RoleSpec(
         "prometheus.service",
         "prometheus-alertmanager.service",
         "prometheus-blackbox-exporter.service",
+        "prometheus-redis-exporter.service",
         "prometheus-node-exporter.service",
         "harden-unit-metrics.service",
     ),
@@ -27,6 +29,7 @@ SPEC = RoleSpec(
         Port("monitoring_prometheus_port", (LOCAL,), groups=("monitoring",)),
         Port("monitoring_alertmanager_port", (LOCAL,), groups=("monitoring",)),
         Port("monitoring_blackbox_port", (LOCAL,), groups=("monitoring",)),
+        Port("monitoring_redis_exporter_port", (LOCAL,), groups=("monitoring",)),
         Port(
             "monitoring_node_exporter_port",
             ("monitoring",),
@@ -41,6 +44,7 @@ SPEC = RoleSpec(
         "/etc/prometheus/prometheus.yml",
         "/etc/prometheus/alertmanager.yml",
         "/etc/prometheus/blackbox.yml",
+        "/etc/prometheus/redis-passwords.json",
         "/etc/prometheus/web-node-exporter.yml",
         "/etc/prometheus/rules/*.yml",
         "/etc/default/prometheus*",

@@ -6,9 +6,11 @@ from typing import Literal
 
 from pydantic import Field
 
-from orchestrator.models.base import Port, Secret, StrictModel
+from orchestrator.models.base import GenerateSpec, Port, Secret, SecretSpec, StrictModel
 from orchestrator.models.limits import ServiceLimits, limits
 
+# where role redis_sentinel keeps the password of its ACL user 'monitoring' (its secrets' path)
+REDIS_MONITORING_KEY = "harden/roles/redis_sentinel#monitoring_password"
 Severity = Literal["critical", "warning", "info"]
 DEFAULT_SEVERITIES: tuple[Severity, ...] = ("critical", "warning")
 
@@ -50,6 +52,16 @@ class MonitoringVars(StrictModel):
     monitoring_prometheus_port: Port = Field(9090, description="Prometheus' web and API port (loopback only).")
     monitoring_alertmanager_port: Port = Field(9093, description="Alertmanager's web and API port (loopback only).")
     monitoring_blackbox_port: Port = Field(9115, description="The blackbox exporter's port (loopback only).")
+    monitoring_redis_exporter_port: Port = Field(
+        9121,
+        description="The Redis exporter's port (loopback only): it reads each Redis server over TLS as the "
+        "ACL user 'monitoring' when Prometheus scrapes it.",
+    )
+    monitoring_redis_password: Secret = Field(
+        default_factory=lambda: SecretSpec(vault=f"vault:secret/data/{REDIS_MONITORING_KEY}", generate=GenerateSpec()),
+        description="Password of Redis' ACL user 'monitoring': by default the key role redis_sentinel gives "
+        "that user (whichever role is applied first generates it).",
+    )
     monitoring_node_exporter_port: Port = Field(
         9100,
         description="node_exporter's port on every host: TLS, and only a client certificate of the "
@@ -98,6 +110,10 @@ class MonitoringVars(StrictModel):
     monitoring_blackbox_limits: ServiceLimits = Field(
         default_factory=lambda: limits("128M"),
         description="systemd resource limits of prometheus-blackbox-exporter.service.",
+    )
+    monitoring_redis_exporter_limits: ServiceLimits = Field(
+        default_factory=lambda: limits("128M"),
+        description="systemd resource limits of prometheus-redis-exporter.service (where Redis is monitored).",
     )
     monitoring_node_exporter_limits: ServiceLimits = Field(
         default_factory=lambda: limits("128M"),

@@ -9,6 +9,8 @@ declaration folder, ``orchestrator/roles/<role>/`` (tested by ``alerts_test.yml`
 - ``patroni``: Patroni's own ``/metrics`` on each PostgreSQL host (REST API, TLS);
 - ``vault``: each OpenBao node's ``/v1/sys/health`` through the blackbox exporter (503: sealed),
   and ``vault_leader``: its ``/v1/sys/leader`` (does it name a leader);
+- ``redis``: each Redis server through the Redis exporter on the monitoring host, which logs in
+  over TLS as the ACL user ``monitoring`` (role, replicas, memory);
 - ``tls``: every TLS port of every role (``Port(tls=TLS)``) through the blackbox exporter: the
   handshake against the internal CA and the certificate's end date.
 """
@@ -16,6 +18,7 @@ declaration folder, ``orchestrator/roles/<role>/`` (tested by ``alerts_test.yml`
 from __future__ import annotations
 
 import base64
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,15 +39,41 @@ def rules_path(role: str) -> Path:
     return ROLES_PACKAGE / role / RULES_FILE
 
 
+# a threshold a rule takes from the role's inventory: ${<role variable>} (Prometheus' own templates
+# are {{ ... }} and $labels, $value: never with a brace after the dollar)
+SETTING = re.compile(r"\$\{([a-z][a-z0-9_]*)\}")
+
+
+def rules_text(text: str, settings: Any, where: str) -> str:
+    """A rules file with each ${variable} replaced by that role variable's value in `settings` (the
+    role's model: a group-wide threshold such as redis_sentinel_min_replicas_to_write)."""
+
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if settings is None or not hasattr(settings, name):
+            raise ValueError(f"{where}: ${{{name}}} is not a variable of the role")
+        found = getattr(settings, name)
+        if not isinstance(found, int | float) or isinstance(found, bool):
+            raise ValueError(f"{where}: ${{{name}}} is not a number ({found!r})")
+        return str(found)
+
+    return SETTING.sub(value, text)
+
+
 def rule_files(env: Environment) -> dict[str, str]:
-    """The alert rules of every role the environment enables that ships some, by role, in base64:
-    their annotations are Prometheus templates ({{ $labels.instance }}), which Ansible would
-    otherwise take for its own."""
-    return {
-        spec.name: base64.b64encode(rules_path(spec.name).read_bytes()).decode()
-        for spec in env.roles(())
-        if rules_path(spec.name).is_file()
-    }
+    """The alert rules of every role the environment enables that ships some, by role, with its
+    thresholds from the inventory (the role's model on its first host), in base64: their
+    annotations are Prometheus templates ({{ $labels.instance }}), which Ansible would otherwise
+    take for its own."""
+    found = {}
+    for spec in env.roles(()):
+        path = rules_path(spec.name)
+        if not path.is_file():
+            continue
+        models = env.role_vars.get(spec.name, {})
+        settings = models[sorted(models)[0]] if models else None
+        found[spec.name] = base64.b64encode(rules_text(path.read_text(), settings, str(path)).encode()).decode()
+    return found
 
 
 def monitoring_hosts(env: Environment) -> list[str]:
@@ -116,6 +145,14 @@ def scrape_jobs(env: Environment) -> list[dict[str, Any]]:
         jobs.append(_job("vault", "probe", [_target(h, *a, "vault", health) for h, a in api.items()], "vault_health"))
         leader = [_target(h, *a, "vault", "https://{}/v1/sys/leader") for h, a in api.items()]
         jobs.append(_job("vault_leader", "probe", leader, "vault_leader"))
+    if _spec(env, "redis_sentinel") is not None:
+        servers = []
+        for h in env.inventory.group_hosts("redis"):
+            scheme = "rediss" if _value(env, "redis_sentinel", h, "redis_sentinel_tls_enabled") else "redis"
+            port = _value(env, "redis_sentinel", h, "redis_sentinel_port")
+            # no role label: the exporter's redis_instance_info has its own (master, slave)
+            servers.append(_target(h, _address(env, h), port, url=scheme + "://{}"))
+        jobs.append(_job("redis", "redis", servers))
     tls = [
         _target(e.host, e.address, e.port, spec.name, port=spec.port_name(e.name)) for spec, e in probed_tls_ports(env)
     ]
@@ -125,7 +162,7 @@ def scrape_jobs(env: Environment) -> list[dict[str, Any]]:
 
 def openings(env: Environment) -> list[Opening]:
     """What the monitoring hosts connect to on other hosts, besides node_exporter (a port of this
-    role): Patroni's REST API, OpenBao's API and every probed TLS port."""
+    role): Patroni's REST API, OpenBao's API, Redis (the exporter) and every probed TLS port."""
     sources = tuple(_address(env, h) for h in monitoring_hosts(env))
     if not sources:
         return []

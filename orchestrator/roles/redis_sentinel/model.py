@@ -6,7 +6,15 @@ from typing import Literal
 
 from pydantic import Field, ValidationInfo, model_validator
 
-from orchestrator.models.base import Port, Secret, StrictModel, cross_field_error, generated_secret
+from orchestrator.models.base import (
+    GenerateSpec,
+    Port,
+    Secret,
+    SecretSpec,
+    StrictModel,
+    cross_field_error,
+    generated_secret,
+)
 from orchestrator.models.limits import ServiceLimits, limits
 
 
@@ -76,6 +84,12 @@ class RedisSentinelVars(StrictModel):
     redis_sentinel_admin_password: Secret = generated_secret()
     redis_sentinel_replication_password: Secret = generated_secret()
     redis_sentinel_sentinel_password: Secret = generated_secret()
+    redis_sentinel_monitoring_password: Secret = Field(
+        default_factory=lambda: SecretSpec(generate=GenerateSpec()),
+        description="Password of the ACL user 'monitoring', which may only read INFO, the slow log and the "
+        "latency events (no CONFIG GET: it would show masterauth). The monitoring role's Redis exporter "
+        "reads it from the same Vault key.",
+    )
 
     @model_validator(mode="after")
     def _consistent(self, info: ValidationInfo) -> RedisSentinelVars:
@@ -88,7 +102,7 @@ class RedisSentinelVars(StrictModel):
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise cross_field_error("redis_sentinel_users", f"duplicate user name {dupes[0]!r}")
-        reserved = {"default", "admin", "replication", "sentinel"} & set(names)
+        reserved = {"default", "admin", "replication", "sentinel", "monitoring"} & set(names)
         if reserved:
             raise cross_field_error("redis_sentinel_users", f"user name {sorted(reserved)[0]!r} is reserved")
         return self

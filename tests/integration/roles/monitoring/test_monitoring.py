@@ -5,6 +5,7 @@ the lab's webhook recorder (role lab_acme), and three faults raise theirs and re
 from __future__ import annotations
 
 import json
+import shlex
 import time
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from bench.lab_env import LAB, copy_lab_with
 from orchestrator.lab.config import LabConfig
 from orchestrator.validation import Environment, validate_environment
 from tests.faults import monitoring_faults as mf
+from tests.faults import redis_faults as rf
 from tests.integration.conftest import apply_roles, assert_units_have_limits, harden, lab_ssh
 
 FIRE_BOUND = mf.FIRE_BOUND
@@ -60,6 +62,18 @@ def test_every_target_is_up_and_the_watchdog_reaches_the_receiver(lab: LabConfig
     assert {("node", h) for h in hosts} <= scraped, scraped
     assert {("patroni", h) for h in ("data-1", "data-2", "data-3")} <= scraped, scraped
     assert {("vault", h) for h in ("data-1", "data-2", "data-3")} <= scraped, scraped
+    assert {("redis", h) for h in ("data-1", "data-2", "data-3")} <= scraped, scraped
+    # the Redis exporter logs in as the ACL user monitoring: one master, two replicas connected
+    query = 'redis_connected_slaves and on(instance) redis_instance_info{role="master"}'
+    found = lab_ssh(
+        lab, "ops-1", f"curl -s -G http://127.0.0.1:9090/api/v1/query --data-urlencode {shlex.quote('query=' + query)}"
+    )
+    masters = json.loads(found)["data"]["result"]
+    assert [r["value"][1] for r in masters] == ["2"], masters
+    # and it asks nothing the user may not run: Redis' ACL log, where intruders show, stays empty
+    ra = rf.access(mon_env)
+    master = masters[0]["metric"]["instance"]
+    assert rf.redis_cli(lab, master, ra.admin_password, "ACL LOG").strip() == "", master
     # every host reports its limited units' memory against their MemoryMax (harden-unit-metrics)
     query = "curl -s 'http://127.0.0.1:9090/api/v1/query?query=harden_unit_memory_max_bytes'"
     limited = json.loads(lab_ssh(lab, "ops-1", query))["data"]["result"]

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from orchestrator.roles import ROLES
-from orchestrator.roles.monitoring.targets import RULES_TEST_FILE, rules_path
+from orchestrator.roles.monitoring.targets import RULES_FILE, RULES_TEST_FILE, rules_path, rules_text
 
 # the HA components: each ships rules for its own failures
 HA_ROLES = ("postgres_ha", "redis_sentinel", "vault")
@@ -34,13 +34,17 @@ def test_the_monitoring_role_and_every_ha_role_ship_rules() -> None:
 
 
 @pytest.mark.parametrize("role", RULED)
-def test_rules_pass_promtool_check_and_their_tests(role: str) -> None:
+def test_rules_pass_promtool_check_and_their_tests(role: str, tmp_path: Path) -> None:
+    """As the monitoring role installs them: each ${variable} is the role's value, here its default."""
     rules = rules_path(role)
     tests = rules.with_name(RULES_TEST_FILE)
     assert tests.is_file(), f"{rules}: its tests belong in {tests} (promtool test rules)"
-    check = subprocess.run([promtool(), "check", "rules", rules.name], cwd=rules.parent, capture_output=True, text=True)
+    defaults = ROLES[role].model.model_construct()
+    (tmp_path / RULES_FILE).write_text(rules_text(rules.read_text(), defaults, str(rules)))
+    (tmp_path / RULES_TEST_FILE).write_text(tests.read_text())
+    check = subprocess.run([promtool(), "check", "rules", RULES_FILE], cwd=tmp_path, capture_output=True, text=True)
     assert check.returncode == 0, check.stdout + check.stderr
-    run = subprocess.run([promtool(), "test", "rules", tests.name], cwd=rules.parent, capture_output=True, text=True)
+    run = subprocess.run([promtool(), "test", "rules", RULES_TEST_FILE], cwd=tmp_path, capture_output=True, text=True)
     assert run.returncode == 0, run.stdout + run.stderr
     assert "SUCCESS" in run.stdout, run.stdout
 
@@ -75,3 +79,13 @@ def test_every_alert_has_a_severity_a_summary_and_a_description(role: str) -> No
         for rule in (r for r in group["rules"] if "alert" in r):
             assert rule.get("labels", {}).get("severity") in {"critical", "warning", "info", "none"}, rule
             assert {"summary", "description"} <= set(rule.get("annotations", {})), rule
+
+
+def test_a_rules_setting_is_the_roles_value_and_an_unknown_one_is_refused() -> None:
+    text = "expr: up < ${redis_sentinel_min_replicas_to_write}\nsummary: '{{ $value }} ${x'"
+    model = ROLES["redis_sentinel"].model.model_construct(redis_sentinel_min_replicas_to_write=2)
+    assert rules_text(text, model, "f") == "expr: up < 2\nsummary: '{{ $value }} ${x'"
+    with pytest.raises(ValueError, match=r"f: \$\{nope\} is not a variable of the role"):
+        rules_text("${nope}", model, "f")
+    with pytest.raises(ValueError, match="is not a number"):
+        rules_text("${redis_sentinel_master_name}", model, "f")

@@ -8,7 +8,8 @@ import base64
 import pytest
 
 from orchestrator.roles.baseline.firewall import firewall_rules
-from orchestrator.roles.monitoring.targets import monitoring_host_vars, openings, rules_path, scrape_jobs
+from orchestrator.roles.monitoring.targets import SETTING, monitoring_host_vars, openings, rules_path, scrape_jobs
+from orchestrator.secrets.resolver import default_ref
 from orchestrator.validation import Environment, validate_environment
 
 OPS = "10.77.0.21"
@@ -40,6 +41,17 @@ def test_patroni_and_openbao_are_scraped_on_each_member(env: Environment) -> Non
     assert {t["labels"]["instance"] for t in jobs["vault_leader"]} == set(DATA)
 
 
+def test_each_redis_server_is_read_by_the_exporter_with_the_roles_monitoring_password(env: Environment) -> None:
+    jobs = {job["job"]: job for job in scrape_jobs(env)}
+    assert jobs["redis"]["kind"] == "redis"
+    servers = {t["labels"]["instance"]: t["address"] for t in jobs["redis"]["targets"]}
+    assert servers == {h: f"rediss://10.77.0.1{i}:6379" for i, h in enumerate(DATA, 1)}
+    assert ("data-1", 6379) in {(o.host, o.port) for o in openings(env)}
+    # the monitoring role reads the very key role redis_sentinel gives its ACL user 'monitoring'
+    mine = env.role_vars["monitoring"]["ops-1"].monitoring_redis_password.vault  # type: ignore[attr-defined]
+    assert mine == str(default_ref("redis_sentinel", "redis_sentinel_monitoring_password"))
+
+
 def test_every_tls_port_of_every_role_is_probed_but_loopback_and_monitorings_own(env: Environment) -> None:
     probed = {(t["labels"]["role"], t["labels"]["port"], t["labels"]["instance"]) for t in _jobs(env)["tls"]}
     assert ("redis_sentinel", "redis_sentinel", "data-2") in probed
@@ -68,4 +80,9 @@ def test_the_monitoring_host_gets_every_enabled_roles_rules(env: Environment) ->
     rules = given["ops-1"]["_monitoring_rule_files"]
     assert {"monitoring", "postgres_ha", "redis_sentinel", "vault"} <= set(rules), sorted(rules)
     for role, encoded in rules.items():
-        assert base64.b64decode(encoded) == rules_path(role).read_bytes(), role
+        text = rules_path(role).read_text()
+        assert SETTING.search(text) or base64.b64decode(encoded) == text.encode(), role
+    # a threshold from the inventory: the lab's min-replicas-to-write
+    redis = base64.b64decode(rules["redis_sentinel"]).decode()
+    wanted = env.role_vars["redis_sentinel"]["data-1"].redis_sentinel_min_replicas_to_write  # type: ignore[attr-defined]
+    assert f"< {wanted}\n" in redis and not SETTING.search(redis), redis
