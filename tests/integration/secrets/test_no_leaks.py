@@ -26,7 +26,8 @@ from orchestrator.lab.config import LabConfig
 from orchestrator.models.base import SecretSpec
 from orchestrator.paths import REPO_STATE_DIR, RUNS_DIR
 from orchestrator.roles import ROLES
-from orchestrator.secrets.resolver import default_ref, role_secrets_path
+from orchestrator.secrets.age import role_refs
+from orchestrator.secrets.resolver import ROLE_SECRETS_PATH, default_ref
 from orchestrator.secrets.vault_session import admin_client, init_file
 from orchestrator.validation import Environment, validate_environment
 from tests.faults.lab_ssh import ssh as lab_ssh_stdin
@@ -64,19 +65,27 @@ def secrets_env(lab: LabConfig, shard_secret_roles: tuple[str, ...]) -> Environm
     return validate_environment(LAB).scoped(("vault", *shard_secret_roles))
 
 
+def _role_paths(env: Environment, role: str) -> list[str]:
+    """The Vault paths of roles' own secrets that the role's variables refer to: its own, and
+    another role's where it reads that role's key (monitoring reads redis_sentinel's)."""
+    prefix = f"{ROLE_SECRETS_PATH}/"
+    return sorted({ref.path for name, ref, _ in role_refs(env) if name == role and ref.path.startswith(prefix)})
+
+
 def test_no_app_approle_reads_a_role_secret(secrets_env: Environment) -> None:
     """Every app's AppRole is refused on every role's own path (and its legacy service path holds none)."""
     model = next(iter(secrets_env.role_vars["vault"].values()))
     services = list(model.vault_services)  # type: ignore[attr-defined]
     roles = secret_roles(secrets_env.settings.roles)
-    assert services and roles
+    paths = sorted({path for role in roles for path in _role_paths(secrets_env, role)})
+    assert services and roles and paths
     with admin_client(secrets_env) as admin:
         assert admin is not None
-        for role in roles:  # the role paths exist (the fixture applied the roles)
+        for path in paths:  # the role paths exist (the fixture applied the roles)
             kv = admin.secrets.kv.v2
-            assert kv.read_secret_version(
-                path=role_secrets_path(role), mount_point="secret", raise_on_deleted_version=True
-            )["data"]["data"]
+            assert kv.read_secret_version(path=path, mount_point="secret", raise_on_deleted_version=True)["data"][
+                "data"
+            ]
         creds = {
             s: (
                 admin.auth.approle.read_role_id(s)["data"]["role_id"],
@@ -87,14 +96,14 @@ def test_no_app_approle_reads_a_role_secret(secrets_env: Environment) -> None:
     for service, (role_id, secret_id) in creds.items():
         with node_client(secrets_env, "data-1") as app:
             app.auth.approle.login(role_id=role_id, secret_id=secret_id)
-            for role in roles:
+            for path in paths:
                 with pytest.raises(hvac.exceptions.Forbidden):
                     app.secrets.kv.v2.read_secret_version(
-                        path=role_secrets_path(role), mount_point="secret", raise_on_deleted_version=True
+                        path=path, mount_point="secret", raise_on_deleted_version=True
                     )
                 with pytest.raises(hvac.exceptions.Forbidden):
                     app.secrets.kv.v2.list_secrets(path="harden", mount_point="secret")
-            print(f"{service}: refused on {', '.join(role_secrets_path(r) for r in roles)}")
+            print(f"{service}: refused on {', '.join(paths)}")
 
 
 def _every_role_secret(env: Environment) -> dict[str, list[str]]:
@@ -106,12 +115,13 @@ def _every_role_secret(env: Environment) -> dict[str, list[str]]:
             models = env.role_vars.get(role, {})
             if not any(is_secret(f) for m in models.values() for f in type(m).model_fields.values()):
                 continue
-            path = role_secrets_path(role)
-            data = admin.secrets.kv.v2.read_secret_version(
-                path=path, mount_point="secret", raise_on_deleted_version=True
-            )
             public = _identifiers(role, models)
-            found[role] = [str(v) for k, v in data["data"]["data"].items() if len(str(v)) >= 16 and k not in public]
+            found[role] = []
+            for path in _role_paths(env, role):
+                data = admin.secrets.kv.v2.read_secret_version(
+                    path=path, mount_point="secret", raise_on_deleted_version=True
+                )["data"]["data"]
+                found[role] += [str(v) for k, v in data.items() if len(str(v)) >= 16 and k not in public]
     return found
 
 
