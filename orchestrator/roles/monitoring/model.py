@@ -8,9 +8,8 @@ from pydantic import Field
 
 from orchestrator.models.base import GenerateSpec, Port, Secret, SecretSpec, StrictModel
 from orchestrator.models.limits import ServiceLimits, limits
+from orchestrator.secrets.resolver import default_ref
 
-# where role redis_sentinel keeps the password of its ACL user 'monitoring' (its secrets' path)
-REDIS_MONITORING_KEY = "harden/roles/redis_sentinel#monitoring_password"
 Severity = Literal["critical", "warning", "info"]
 DEFAULT_SEVERITIES: tuple[Severity, ...] = ("critical", "warning")
 
@@ -58,7 +57,10 @@ class MonitoringVars(StrictModel):
         "ACL user 'monitoring' when Prometheus scrapes it.",
     )
     monitoring_redis_password: Secret = Field(
-        default_factory=lambda: SecretSpec(vault=f"vault:secret/data/{REDIS_MONITORING_KEY}", generate=GenerateSpec()),
+        # the key where role redis_sentinel keeps it: its own variable's default reference
+        default_factory=lambda: SecretSpec(
+            vault=str(default_ref("redis_sentinel", "redis_sentinel_monitoring_password")), generate=GenerateSpec()
+        ),
         description="Password of Redis' ACL user 'monitoring': by default the key role redis_sentinel gives "
         "that user (whichever role is applied first generates it).",
     )
